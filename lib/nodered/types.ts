@@ -1,0 +1,13 @@
+// Types that nodes share: the shape other nodes see of a config node.
+import type { Node } from "node-red";
+import type { JournalWriter } from "../events";
+import type { Store } from "../store";
+
+export interface SafetyStoreNode extends Node<{ password?: string }> {
+  /** Opens the store on first use; later calls share it. Rejects with a clear reason. */
+  store(): Promise<Store>;
+  /** The group-commit journal writer shared by every event-journal node on this store. */
+  journalWriter(): Promise<JournalWriter>;
+  /** Where the store is, for status and logs (never the password). */
+  describe(): string;
+}

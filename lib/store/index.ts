@@ -1,0 +1,8 @@
+// Public surface of lib/store.
+export * from "./config";
+export * from "./domain";
+export * from "./registry";
+export * from "./store";
+export { JournalRepository, type JournalQuery } from "./repositories/journal";
+export { STANDARD_ROLES, type NewUser } from "./repositories/users";
+export type { NewIncident } from "./repositories/incidents";

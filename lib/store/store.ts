@@ -1,0 +1,126 @@
+// Opens the store (SQLite or MySQL/MariaDB through knex), runs migrations and hands out repositories.
+import fs from "node:fs";
+import path from "node:path";
+import knexFactory, { type Knex } from "knex";
+import { StoreUnavailableError, errorMessage } from "../errors";
+import { describeStore, type StoreConfig } from "./config";
+import { migrationSource } from "./migrations";
+import { DeviceRepository } from "./repositories/devices";
+import { IncidentRepository } from "./repositories/incidents";
+import { JournalRepository } from "./repositories/journal";
+import { PeopleRepository } from "./repositories/people";
+import { SchoolRepository } from "./repositories/schools";
+import { AuditRepository, UserRepository } from "./repositories/users";
+
+function knexConfig(config: StoreConfig): Knex.Config {
+  if (config.dialect === "sqlite") {
+    return {
+      client: "better-sqlite3",
+      connection: { filename: config.filename },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate: (conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+          // WAL lets readers run beside the writer; NORMAL syncs at checkpoints, which WAL keeps durable
+          // against process crashes (the case that matters for an alarm that was acknowledged).
+          conn.pragma("journal_mode = WAL");
+          conn.pragma("synchronous = NORMAL");
+          conn.pragma("foreign_keys = ON");
+          conn.pragma("busy_timeout = 5000");
+          done(null, conn);
+        },
+      },
+    };
+  }
+  return {
+    client: "mysql2",
+    connection: {
+      host: config.host,
+      port: config.port,
+      user: config.user,
+      password: config.password,
+      database: config.database,
+      charset: "utf8mb4",
+      supportBigNumbers: true,
+      connectTimeout: 5000,
+    },
+    pool: { min: 0, max: 10 },
+    acquireConnectionTimeout: 10000,
+  };
+}
+
+export class Store {
+  readonly journal: JournalRepository;
+  readonly schools: SchoolRepository;
+  readonly devices: DeviceRepository;
+  readonly people: PeopleRepository;
+  readonly incidents: IncidentRepository;
+  readonly users: UserRepository;
+  readonly audit: AuditRepository;
+  private closed = false;
+
+  private constructor(
+    readonly knex: Knex,
+    readonly config: StoreConfig,
+  ) {
+    this.journal = new JournalRepository(knex);
+    this.schools = new SchoolRepository(knex);
+    this.devices = new DeviceRepository(knex);
+    this.people = new PeopleRepository(knex);
+    this.incidents = new IncidentRepository(knex);
+    this.users = new UserRepository(knex);
+    this.audit = new AuditRepository(knex);
+  }
+
+  get dialect(): StoreConfig["dialect"] {
+    return this.config.dialect;
+  }
+
+  /** Connects, checks the connection and brings the schema up to date. */
+  static async open(config: StoreConfig): Promise<Store> {
+    if (config.dialect === "sqlite") {
+      try {
+        fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+      } catch (err) {
+        throw new StoreUnavailableError(`cannot create the folder for ${describeStore(config)}: ${errorMessage(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    const knex = knexFactory(knexConfig(config));
+    try {
+      await knex.raw("select 1");
+    } catch (err) {
+      await knex.destroy().catch(() => undefined);
+      throw new StoreUnavailableError(`cannot connect to ${describeStore(config)}: ${errorMessage(err)}`, { cause: err });
+    }
+    try {
+      await knex.migrate.latest({ migrationSource });
+    } catch (err) {
+      await knex.destroy().catch(() => undefined);
+      throw new StoreUnavailableError(`cannot migrate ${describeStore(config)}: ${errorMessage(err)}`, { cause: err });
+    }
+    return new Store(knex, config);
+  }
+
+  /** Applied migration names, oldest first. */
+  async migrations(): Promise<string[]> {
+    const [completed] = (await this.knex.migrate.list({ migrationSource })) as [Array<{ name: string } | string>, unknown];
+    return completed.map((entry) => (typeof entry === "string" ? entry : entry.name));
+  }
+
+  async rollbackAll(): Promise<void> {
+    await this.knex.migrate.rollback({ migrationSource }, true);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.knex.destroy();
+  }
+}
