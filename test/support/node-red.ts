@@ -27,9 +27,9 @@ export function testNode(id: string): TestNode {
 export const catchNode: any = require("@node-red/nodes/core/common/25-catch.js");
 
 /** Puts every node of a test flow on one tab, so Node-RED does not take it for a config node. */
-export function onTab(nodes: Array<Record<string, unknown>>, configTypes: string[] = []): Array<Record<string, unknown>> {
+export function onTab(nodes: Array<Record<string, unknown>>, configTypes: string[] = []): Parameters<typeof helper.load>[1] {
   return [
     { id: "tab", type: "tab", label: "test" },
     ...nodes.map((node) => (configTypes.includes(String(node.type)) ? node : { z: "tab", x: 100, y: 100, ...node })),
-  ];
+  ] as unknown as Parameters<typeof helper.load>[1];
 }
