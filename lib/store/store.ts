@@ -12,9 +12,22 @@ import { PeopleRepository } from "./repositories/people";
 import { SchoolRepository } from "./repositories/schools";
 import { AuditRepository, UserRepository } from "./repositories/users";
 
-function knexConfig(config: StoreConfig): Knex.Config {
+/**
+ * knex prints pool errors itself; while a store is opening, Store.open reports the failure in one clear line,
+ * so those prints are held back until the store is open.
+ */
+function storeLogger(isOpen: () => boolean): Knex.Config["log"] {
+  const forward = (print: (text: string) => void) => (message: unknown) => {
+    if (isOpen()) print(`store: ${typeof message === "string" ? message : JSON.stringify(message)}`);
+  };
+  return { warn: forward(console.warn), error: forward(console.error), deprecate: forward(console.warn), debug: () => undefined };
+}
+
+function knexConfig(config: StoreConfig, isOpen: () => boolean): Knex.Config {
+  const log = storeLogger(isOpen);
   if (config.dialect === "sqlite") {
     return {
+      log,
       client: "better-sqlite3",
       connection: { filename: config.filename },
       useNullAsDefault: true,
@@ -34,6 +47,7 @@ function knexConfig(config: StoreConfig): Knex.Config {
     };
   }
   return {
+    log,
     client: "mysql2",
     connection: {
       host: config.host,
@@ -88,7 +102,8 @@ export class Store {
         });
       }
     }
-    const knex = knexFactory(knexConfig(config));
+    let opened = false;
+    const knex = knexFactory(knexConfig(config, () => opened));
     try {
       await knex.raw("select 1");
     } catch (err) {
@@ -101,6 +116,7 @@ export class Store {
       await knex.destroy().catch(() => undefined);
       throw new StoreUnavailableError(`cannot migrate ${describeStore(config)}: ${errorMessage(err)}`, { cause: err });
     }
+    opened = true;
     return new Store(knex, config);
   }
 

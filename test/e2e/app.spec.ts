@@ -1,0 +1,193 @@
+// The real app (`npm start`'s entry) in a child process: login required, flows running, dashboard served, clean stop.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { Store } from "../../lib/store";
+import { listeningSockets, startChild, stopChild, type Child } from "../support/processes";
+import { tempDir } from "../support/stores";
+
+const ENTRY = path.resolve(__dirname, "..", "..", "lib", "app", "start.js");
+
+function appEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", LOG_LEVEL: "warn", ...extra };
+  return env;
+}
+
+async function startApp(env: NodeJS.ProcessEnv): Promise<{ child: Child; url: string }> {
+  const child = startChild(process.execPath, [ENTRY], appEnv(env));
+  const [, url] = await child.waitFor(/Editor\s+编辑器\s+(http:\/\/\S+?)\/\n/, 60000);
+  return { child, url };
+}
+
+function basic(user: string, password: string): string {
+  return "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
+}
+
+async function login(url: string, username: string, password: string): Promise<string> {
+  const response = await fetch(`${url}/auth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ client_id: "node-red-admin", grant_type: "password", scope: "*", username, password }),
+  });
+  assert.equal(response.status, 200, "login");
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+const panic = {
+  eventId: "e2e-panic-1",
+  schoolId: "demo-school",
+  zoneId: "demo-school-duty-room",
+  kind: "panic",
+  severity: "critical",
+  occurredAt: "2026-11-24T08:00:00.000Z",
+  source: "manual",
+};
+
+describe("app (npm start) end to end", function () {
+  this.timeout(90000);
+
+  describe("with ADMIN_USER and ADMIN_PASSWORD", function () {
+    const dataDir = tempDir("ssf-app-");
+    let app: { child: Child; url: string };
+    const auth = basic("safety-admin", "correct horse");
+
+    before(async function () {
+      app = await startApp({ DATA_DIR: dataDir, ADMIN_USER: "safety-admin", ADMIN_PASSWORD: "correct horse" });
+    });
+
+    after(async function () {
+      if (app) await stopChild(app.child);
+    });
+
+    it("refuses the admin API without a token (401)", async function () {
+      assert.equal((await fetch(`${app.url}/flows`)).status, 401);
+      assert.equal((await fetch(`${app.url}/nodes`, { headers: { accept: "application/json" } })).status, 401);
+    });
+
+    it("refuses a wrong password", async function () {
+      const response = await fetch(`${app.url}/auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ client_id: "node-red-admin", grant_type: "password", scope: "*", username: "safety-admin", password: "wrong" }),
+      });
+      assert.ok([401, 403].includes(response.status), `got ${response.status}`);
+      assert.equal(((await response.json()) as { access_token?: string }).access_token, undefined);
+    });
+
+    it("after login shows the prebuilt flows deployed, with the store and journal nodes", async function () {
+      const token = await login(app.url, "safety-admin", "correct horse");
+      const response = await fetch(`${app.url}/flows`, { headers: { authorization: `Bearer ${token}`, "Node-RED-API-Version": "v2" } });
+      assert.equal(response.status, 200);
+      const { flows } = (await response.json()) as { flows: Array<{ id: string; type: string }> };
+      const types = new Set(flows.map((n) => n.type));
+      for (const type of ["safety-store", "event-journal", "ui-base", "ui-page", "ui-table", "http in"]) {
+        assert.ok(types.has(type), `flows contain a ${type} node`);
+      }
+      const nodes = (await (
+        await fetch(`${app.url}/nodes`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } })
+      ).json()) as Array<{ module: string; types: string[]; err?: string }>;
+      const ours = nodes.filter((set) => set.module === "node-red-contrib-school-safety");
+      assert.ok(ours.length >= 2, "our module is loaded");
+      assert.deepEqual(ours.filter((set) => set.err), []);
+    });
+
+    it("runs the intake flow: an event is journaled once and answered 202, a bad one 400", async function () {
+      const post = (body: unknown, headers: Record<string, string> = { authorization: auth }) =>
+        fetch(`${app.url}/api/events`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+      assert.equal((await post(panic, {})).status, 401, "HTTP-in endpoints need the login too");
+      const first = await post(panic);
+      assert.equal(first.status, 202);
+      assert.deepEqual(((await first.json()) as { duplicate: boolean }).duplicate, false);
+      const second = await post(panic);
+      assert.equal(((await second.json()) as { duplicate: boolean }).duplicate, true);
+      const bad = await post({ ...panic, eventId: undefined });
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /eventId/);
+      const store = await Store.open({ dialect: "sqlite", filename: path.join(dataDir, "school-safety.db") });
+      try {
+        assert.equal(await store.journal.count(), 1);
+        assert.equal((await store.journal.get("e2e-panic-1"))?.event.kind, "panic");
+        assert.equal((await store.people.countByRole("demo-school")).student, 1200, "demo school seeded");
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("serves the dashboard only after login", async function () {
+      assert.equal((await fetch(`${app.url}/dashboard/campus`)).status, 401);
+      assert.equal((await fetch(`${app.url}/dashboard/_setup`)).status, 401);
+      const page = await fetch(`${app.url}/dashboard/`, { headers: { authorization: auth } });
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<div id="app"/);
+      const setup = (await (await fetch(`${app.url}/dashboard/_setup`, { headers: { authorization: auth } })).json()) as {
+        socketio: { path: string };
+      };
+      assert.equal(setup.socketio.path, "/dashboard/socket.io");
+    });
+
+    it("listens on the configured host and port only", function () {
+      const port = new URL(app.url).port;
+      assert.deepEqual(listeningSockets(app.child.process.pid as number), [`tcp 127.0.0.1:${port}`]);
+    });
+
+    it("keeps secrets out of the flow file and stores only the password's hash", function () {
+      const flows = fs.readFileSync(path.join(dataDir, "flows.json"), "utf8");
+      assert.doesNotMatch(flows, /correct horse/);
+      assert.ok(fs.existsSync(path.join(dataDir, ".credential-secret")));
+      assert.equal(fs.statSync(path.join(dataDir, ".credential-secret")).mode & 0o077, 0, "secret file is private");
+    });
+
+    it("stops cleanly on Ctrl-C (SIGINT): exit code 0, store closed", async function () {
+      const { code } = await stopChild(app.child, "SIGINT");
+      assert.equal(code, 0, app.child.output());
+      assert.match(app.child.output(), /stopped cleanly/);
+      assert.ok(!fs.existsSync(path.join(dataDir, "school-safety.db-wal")) || fs.statSync(path.join(dataDir, "school-safety.db-wal")).size === 0);
+    });
+  });
+
+  describe("on first start without ADMIN_PASSWORD", function () {
+    const dataDir = tempDir("ssf-first-");
+
+    it("prints a generated admin password once, keeps only its bcrypt hash, and accepts it", async function () {
+      const first = await startApp({ DATA_DIR: dataDir });
+      try {
+        const [, password] = await first.child.waitFor(/admin password 初始管理员密码: (\S+)/);
+        const stored = fs.readFileSync(path.join(dataDir, ".admin.json"), "utf8");
+        assert.doesNotMatch(stored, new RegExp(password.replace(/[-/\\^$*+?.()|[\]{}]/g, "\\$&")));
+        assert.match(JSON.parse(stored).hash, /^\$2[aby]\$10\$/);
+        await login(first.url, "admin", password);
+      } finally {
+        await stopChild(first.child);
+      }
+      const second = await startApp({ DATA_DIR: dataDir });
+      try {
+        assert.doesNotMatch(second.child.output(), /初始管理员密码/);
+      } finally {
+        await stopChild(second.child);
+      }
+    });
+  });
+
+  describe("bad settings", function () {
+    async function failsWith(env: NodeJS.ProcessEnv, pattern: RegExp): Promise<void> {
+      const child = startChild(process.execPath, [ENTRY], appEnv({ DATA_DIR: tempDir("ssf-bad-"), ADMIN_PASSWORD: "12345678", ...env }));
+      const { code } = await child.exited;
+      assert.notEqual(code, 0);
+      const lines = child.output().trim().split("\n");
+      assert.equal(lines.length, 1, `one line, got:\n${child.output()}`);
+      assert.match(lines[0], pattern);
+    }
+
+    it("an invalid DATABASE_URL: one line naming the variable, non-zero exit", async function () {
+      await failsWith({ DATABASE_URL: "postgres://u:p@localhost/db" }, /^school-safety: DATABASE_URL: .*unsupported scheme "postgres:"/);
+    });
+
+    it("an unreachable database: one line naming the variable and the cause", async function () {
+      await failsWith({ DATABASE_URL: "mysql://u:p@127.0.0.1:1/db" }, /^school-safety: DATABASE_URL: cannot connect to MySQL u@127.0.0.1:1\/db: .*ECONNREFUSED/);
+    });
+
+    it("a bad PORT: one line naming the variable", async function () {
+      await failsWith({ PORT: "eighty" }, /^school-safety: PORT: must be a whole number from 0 to 65535/);
+    });
+  });
+});
