@@ -1,6 +1,7 @@
 // Opens the store (SQLite or MySQL/MariaDB through knex), runs migrations and hands out repositories.
 import fs from "node:fs";
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import knexFactory, { type Knex } from "knex";
 import { StoreUnavailableError, errorMessage } from "../errors";
 import { describeStore, type StoreConfig } from "./config";
@@ -41,6 +42,8 @@ function knexConfig(config: StoreConfig, isOpen: () => boolean): Knex.Config {
           conn.pragma("synchronous = NORMAL");
           conn.pragma("foreign_keys = ON");
           conn.pragma("busy_timeout = 5000");
+          // Checkpoints run in a worker thread (see startCheckpointer): an fsync here would stall every flow.
+          conn.pragma("wal_autocheckpoint = 0");
           done(null, conn);
         },
       },
@@ -73,6 +76,7 @@ export class Store {
   readonly users: UserRepository;
   readonly audit: AuditRepository;
   private closed = false;
+  private checkpointer: Worker | null = null;
 
   private constructor(
     readonly knex: Knex,
@@ -117,7 +121,38 @@ export class Store {
       throw new StoreUnavailableError(`cannot migrate ${describeStore(config)}: ${errorMessage(err)}`, { cause: err });
     }
     opened = true;
-    return new Store(knex, config);
+    const store = new Store(knex, config);
+    if (config.dialect === "sqlite") store.startCheckpointer(config.filename);
+    return store;
+  }
+
+  private startCheckpointer(filename: string): void {
+    const worker = new Worker(path.join(__dirname, "checkpoint-worker.js"), { workerData: { filename, intervalMs: 1000 } });
+    worker.on("message", (message: unknown) => {
+      if (typeof message === "object" && message && "error" in message) console.warn(`store: WAL checkpoint: ${String(message.error)}`);
+    });
+    worker.on("error", (err) => console.warn(`store: WAL checkpoint worker failed: ${err.message}`));
+    worker.unref();
+    this.checkpointer = worker;
+  }
+
+  private async stopCheckpointer(): Promise<void> {
+    const worker = this.checkpointer;
+    if (!worker) return;
+    this.checkpointer = null;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);
+      worker.once("message", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      worker.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      worker.postMessage("stop");
+    });
+    await worker.terminate();
   }
 
   /** Applied migration names, oldest first. */
@@ -137,6 +172,11 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.stopCheckpointer();
+    if (this.config.dialect === "sqlite") {
+      // Fold the WAL into the database file so a closed store is one self-contained file.
+      await this.knex.raw("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
+    }
     await this.knex.destroy();
   }
 }
