@@ -3,25 +3,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { Store } from "../../lib/store";
+import { APP_ENTRY as ENTRY, appEnv, basicAuth as basic, startApp } from "../support/app";
 import { listeningSockets, startChild, stopChild, type Child } from "../support/processes";
 import { tempDir } from "../support/stores";
-
-const ENTRY = path.resolve(__dirname, "..", "..", "lib", "app", "start.js");
-
-function appEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", LOG_LEVEL: "warn", ...extra };
-  return env;
-}
-
-async function startApp(env: NodeJS.ProcessEnv): Promise<{ child: Child; url: string }> {
-  const child = startChild(process.execPath, [ENTRY], appEnv(env));
-  const [, url] = await child.waitFor(/Editor\s+编辑器\s+(http:\/\/\S+?)\/\n/, 60000);
-  return { child, url };
-}
-
-function basic(user: string, password: string): string {
-  return "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
-}
 
 async function login(url: string, username: string, password: string): Promise<string> {
   const response = await fetch(`${url}/auth/token`, {
