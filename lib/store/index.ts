@@ -6,3 +6,4 @@ export * from "./store";
 export { JournalRepository, type JournalQuery } from "./repositories/journal";
 export { STANDARD_ROLES, type NewUser } from "./repositories/users";
 export type { NewIncident } from "./repositories/incidents";
+export type { PassLogEntry, PassLogQuery, PassLogRecord, EncryptedBlob } from "./repositories/access";

@@ -6,6 +6,7 @@ import knexFactory, { type Knex } from "knex";
 import { StoreUnavailableError, errorMessage } from "../errors";
 import { describeStore, type StoreConfig } from "./config";
 import { migrationSource } from "./migrations";
+import { AccessRepository } from "./repositories/access";
 import { DeviceRepository } from "./repositories/devices";
 import { IncidentRepository } from "./repositories/incidents";
 import { JournalRepository } from "./repositories/journal";
@@ -75,6 +76,7 @@ export class Store {
   readonly incidents: IncidentRepository;
   readonly users: UserRepository;
   readonly audit: AuditRepository;
+  readonly access: AccessRepository;
   private closed = false;
   private checkpointer: Worker | null = null;
 
@@ -89,6 +91,7 @@ export class Store {
     this.incidents = new IncidentRepository(knex);
     this.users = new UserRepository(knex);
     this.audit = new AuditRepository(knex);
+    this.access = new AccessRepository(knex);
   }
 
   get dialect(): StoreConfig["dialect"] {

@@ -1,13 +1,17 @@
 // The ordered list of migrations, given to knex as an in-memory source so compiled and packed builds behave alike.
 import type { Knex } from "knex";
 import * as core from "./001_core";
+import * as access from "./002_access";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
-const MIGRATIONS: ReadonlyArray<[string, Migration]> = [["001_core", core]];
+const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
+  ["001_core", core],
+  ["002_access", access],
+];
 
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => MIGRATIONS.map(([name]) => name),
