@@ -53,6 +53,13 @@ export class ZoneClock {
     return { date, weekday: shifted.getUTCDay(), minuteOfDay: shifted.getUTCHours() * 60 + shifted.getUTCMinutes() };
   }
 
+  /** The instant at which a local date (YYYY-MM-DD) begins in this time zone. */
+  startOfLocalDate(date: string): number {
+    const wallMs = parseLocalDate(date) * 86400000;
+    const guess = wallMs - this.offsetMs(wallMs);
+    return wallMs - this.offsetMs(guess);
+  }
+
   /** Epoch-day number of the local date (days since 1970-01-01 in local wall time) and minute of week. */
   localDayAndMinute(atMs: number): { day: number; minuteOfWeek: number } {
     const localMs = atMs + this.offsetMs(atMs);
