@@ -106,3 +106,46 @@ export class AccessControl {
     return this.passLog.drain();
   }
 }
+
+interface Shared {
+  control: AccessControl;
+  users: number;
+  listeners: Set<AccessControlEvents>;
+}
+const sharedControls = new WeakMap<Store, Map<string, Shared>>();
+
+/**
+ * One AccessControl per store and school, shared by every node deciding for that school: one index in memory,
+ * one pass-log writer. Release it with releaseAccessControl; the last release drains the pass log.
+ */
+export function acquireAccessControl(store: Store, schoolId: string, events: AccessControlEvents = {}): AccessControl {
+  let bySchool = sharedControls.get(store);
+  if (!bySchool) {
+    bySchool = new Map();
+    sharedControls.set(store, bySchool);
+  }
+  let shared = bySchool.get(schoolId);
+  if (!shared) {
+    const listeners = new Set<AccessControlEvents>();
+    const control = new AccessControl(store, schoolId, {
+      onRebuilt: (index, ms) => listeners.forEach((l) => l.onRebuilt?.(index, ms)),
+      onError: (err) => listeners.forEach((l) => l.onError?.(err)),
+    });
+    shared = { control, users: 0, listeners };
+    bySchool.set(schoolId, shared);
+  }
+  shared.users += 1;
+  shared.listeners.add(events);
+  return shared.control;
+}
+
+export async function releaseAccessControl(store: Store, control: AccessControl, events: AccessControlEvents = {}): Promise<void> {
+  const bySchool = sharedControls.get(store);
+  const shared = bySchool?.get(control.schoolId);
+  if (!bySchool || !shared || shared.control !== control) return;
+  shared.listeners.delete(events);
+  shared.users -= 1;
+  if (shared.users > 0) return;
+  bySchool.delete(control.schoolId);
+  await control.close();
+}

@@ -181,10 +181,22 @@ export class AccessRepository extends EventEmitter {
 
   async setMode(schoolId: string, mode: AccessMode, actor: string, atMs = Date.now()): Promise<void> {
     const current = await this.settings(schoolId);
-    await this.knex("access_settings")
-      .insert({ school_id: schoolId, mode, settings: toJsonColumn(current.settings), mode_set_at: atMs, mode_set_by: actor })
-      .onConflict("school_id")
-      .merge(["mode", "mode_set_at", "mode_set_by"]);
+    // Who locked a school down, and when, belongs in the audit trail with the change itself.
+    await this.knex.transaction(async (trx) => {
+      await trx("access_settings")
+        .insert({ school_id: schoolId, mode, settings: toJsonColumn(current.settings), mode_set_at: atMs, mode_set_by: actor })
+        .onConflict("school_id")
+        .merge(["mode", "mode_set_at", "mode_set_by"]);
+      await trx("audit_log").insert({
+        school_id: schoolId,
+        at: atMs,
+        actor,
+        action: "access.mode",
+        target_type: "school",
+        target_id: schoolId,
+        details: toJsonColumn({ mode, previous: current.mode }),
+      });
+    });
     this.emit("mode", schoolId, mode);
   }
 
