@@ -83,6 +83,12 @@ const passLogFromRow = (row: PassLogRow): PassLogRecord => ({
 const CHUNK = 250;
 
 /** Emits "changed" (schoolId) when people, credentials, rules or the calendar change, "mode" (schoolId, mode) on a mode change. */
+interface SqlitePool {
+  config: { client?: unknown };
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void>;
+}
+
 export class AccessRepository extends EventEmitter {
   constructor(private readonly knex: Knex) {
     super();
@@ -93,11 +99,55 @@ export class AccessRepository extends EventEmitter {
     this.emit("changed", schoolId);
   }
 
+  /**
+   * Reads a large table in pages by its key. SQLite reads block the event loop, so one 100,000-row query would
+   * pause access decisions for its whole duration; pages keep every pause short.
+   */
+  private async paged<T extends Record<string, unknown>>(table: string, key: string, schoolId: string, columns: string[], pageSize = 5000): Promise<T[]> {
+    const rows: T[] = [];
+    const pool = (this.knex as unknown as { client: SqlitePool }).client;
+    const sqlite = pool.config.client === "better-sqlite3";
+    // SQLite pages by rowid, a walk of the table in storage order; "+school_id" keeps the planner off the school index,
+    // which would sort every page.
+    const sql = (first: boolean) =>
+      `SELECT rowid AS page_key, ${columns.join(", ")} FROM ${table} WHERE +school_id = ?${first ? "" : " AND rowid > ?"} ORDER BY rowid LIMIT ${pageSize}`;
+    let after: unknown = null;
+    for (;;) {
+      let page: T[];
+      if (sqlite) {
+        // knex's row handling costs more than the read itself here; a prepared statement reads 100,000 rows several times faster.
+        const connection = (await pool.acquireConnection()) as { prepare(sql: string): { all(...params: unknown[]): T[] } };
+        try {
+          page = after === null ? connection.prepare(sql(true)).all(schoolId) : connection.prepare(sql(false)).all(schoolId, after);
+        } finally {
+          await pool.releaseConnection(connection);
+        }
+      } else {
+        const query = this.knex(table).where({ school_id: schoolId }).orderBy(key).limit(pageSize).select(columns);
+        if (after !== null) query.where(key, ">", after as string);
+        page = (await query) as T[];
+      }
+      rows.push(...page);
+      if (page.length < pageSize) return rows;
+      after = page[page.length - 1][sqlite ? "page_key" : key];
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
   async snapshot(schoolId: string): Promise<AccessSnapshot> {
-    const [people, teaching, credentials, groups, rules, calendar, settings] = await Promise.all([
-      this.knex("people").where({ school_id: schoolId }).select("id", "role", "grade", "class_id", "status", "valid_from", "valid_until"),
+    const people = await this.paged<{ id: string; role: string; grade: unknown; class_id: string | null; status: string; valid_from: unknown; valid_until: unknown }>("people", "id", schoolId, ["id", "role", "grade", "class_id", "status", "valid_from", "valid_until"]);
+    const credentials = await this.paged<Record<string, unknown>>("credentials", "id", schoolId, [
+      "id",
+      "person_id",
+      "kind",
+      "value",
+      "facility_code",
+      "disabled",
+      "valid_from",
+      "valid_until",
+    ]);
+    const [teaching, groups, rules, calendar, settings] = await Promise.all([
       this.knex("teacher_classes").where({ school_id: schoolId }).select("teacher_id", "class_id"),
-      this.knex("credentials").where({ school_id: schoolId }),
       this.knex("door_groups").where({ school_id: schoolId }).orderBy("id"),
       this.knex("access_rules").where({ school_id: schoolId }).orderBy("id"),
       this.knex("school_calendar").where({ school_id: schoolId }).orderBy("id"),
