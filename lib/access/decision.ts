@@ -174,7 +174,10 @@ export function compileIndex(snapshot: AccessSnapshot): AccessIndex {
 /** Same result as compileIndex, yielding to the event loop as it goes. */
 export async function compileIndexAsync(snapshot: AccessSnapshot, options: CompileOptions = {}): Promise<AccessIndex> {
   const yieldEvery = options.yieldEvery ?? 5000;
+  const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+  await pause();
   const parts = prepare(snapshot);
+  await pause();
   const people = new Map<string, AccessPerson>();
   const rulesByPerson = new Map<string, CompiledRule[]>();
   const shared = new Map<string, CompiledRule[]>();
@@ -183,7 +186,7 @@ export async function compileIndexAsync(snapshot: AccessSnapshot, options: Compi
     people.set(person.id, person);
     rulesByPerson.set(person.id, assignRules(person, parts.compiledRules, shared));
     count += 1;
-    if (count % yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (count % yieldEvery === 0) await pause();
   }
   return finish(snapshot, parts, people, rulesByPerson);
 }

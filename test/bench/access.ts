@@ -137,6 +137,24 @@ async function decideWhile(control: AccessControl, batch: AccessRequest[], stop:
   return { decisions, maxGapMs };
 }
 
+/** Decides at `perSecond`, each request due at its own instant; lateness = decided − due. */
+async function decidePaced(control: AccessControl, batch: AccessRequest[], perSecond: number, stop: () => boolean): Promise<{ decisions: number; latenessMs: number[] }> {
+  const latenessMs: number[] = [];
+  const started = nowMs();
+  let decisions = 0;
+  while (!stop()) {
+    const now = nowMs();
+    const due = Math.floor(((now - started) / 1000) * perSecond);
+    while (decisions < due) {
+      control.decide(batch[decisions % batch.length], AT_MS);
+      latenessMs.push(nowMs() - (started + (decisions * 1000) / perSecond));
+      decisions += 1;
+    }
+    await new Promise<void>((resolve) => setTimeout(resolve, 1));
+  }
+  return { decisions, latenessMs };
+}
+
 async function passLogAndRebuild(snapshot: AccessSnapshot): Promise<void> {
   const dir = tempDir("ssf-bench-access-");
   const store = await Store.open({ dialect: "sqlite", filename: path.join(dir, "access.db") });
@@ -163,19 +181,20 @@ async function passLogAndRebuild(snapshot: AccessSnapshot): Promise<void> {
     report("access-decisions-while-logging-per-s", Math.round(total / (decidedMs / 1000)), "decisions/s");
     collectGarbage();
 
-    // Rebuild from the store while decisions go on: how long, how many decisions meanwhile, the longest pause between slices.
+    // Rebuild from the store while doors keep asking at a busy morning's rate (5,000 requests/s, far above a school's peak):
+    // how long it takes, how many decisions were served meanwhile, and how late the latest one was.
     let rebuilt = false;
     const rebuildStarted = nowMs();
     const rebuilding = control.rebuild().then(() => {
       rebuilt = true;
     });
-    const during = await decideWhile(control, batch, () => rebuilt, 200);
+    const during = await decidePaced(control, batch, 5000, () => rebuilt);
     await rebuilding;
     const rebuildMs = nowMs() - rebuildStarted;
     report("access-index-rebuild-100k-people", Math.round(rebuildMs), "ms");
     report("access-decisions-during-rebuild", during.decisions, "decisions");
-    report("access-decisions-during-rebuild-per-s", Math.round(during.decisions / (rebuildMs / 1000)), "decisions/s");
-    report("access-decision-max-pause-during-rebuild", Number(during.maxGapMs.toFixed(1)), "ms");
+    report("access-decision-lateness-during-rebuild-p99", Number(percentile(during.latenessMs, 99).toFixed(1)), "ms");
+    report("access-decision-lateness-during-rebuild-max", Number(Math.max(...during.latenessMs).toFixed(1)), "ms");
     await control.close();
   } finally {
     await store.close();
