@@ -83,7 +83,7 @@ export = function register(RED: NodeAPI): void {
       protocol: def.protocol === "line" ? "line" : "contact-id",
       profile,
       zoneMap,
-      retransmitWindowMs: Number(def.retransmitWindowSec || 30) * 1000,
+      retransmitWindowMs: (def.retransmitWindowSec === undefined || def.retransmitWindowSec === "" ? 30 : Number(def.retransmitWindowSec)) * 1000,
       journal: async (event: SafetyEvent) => {
         const writer = await storeNode!.journalWriter();
         return writer.append(event);
