@@ -95,6 +95,20 @@ export class OsdpControlPanel extends EventEmitter<ControlPanelEvents> {
     });
   }
 
+  /** Adds a reader to the polling round (door nodes register as they start). */
+  addReader(address: number): void {
+    if (address < 0 || address > 126 || !Number.isInteger(address)) throw new Error(`OSDP address must be 0–126, got ${address}`);
+    if (this.links.some((l) => l.address === address)) throw new Error(`OSDP address ${address} is already used on this line`);
+    this.links.push({ address, online: false, sequence: 0, keys: null, icv: null, queue: [], retryAtMs: 0 });
+  }
+
+  removeReader(address: number): void {
+    const index = this.links.findIndex((l) => l.address === address);
+    if (index < 0) return;
+    const [link] = this.links.splice(index, 1);
+    for (const command of link.queue.splice(0)) command.reject(new Error(`reader ${address} was removed`));
+  }
+
   /** Bytes from the serial line. */
   push(chunk: Buffer): void {
     this.reassembler.push(chunk);
