@@ -115,6 +115,17 @@ describe("OSDP frames (libosdp captures)", function () {
     assert.equal(rejected, 14);
   });
 
+  it("recovers the next frame after a reader was unplugged mid-frame", function () {
+    const good = hex("ff53e51000065000011a00bd88eb8074e3");
+    const frames: number[] = [];
+    const garbage: string[] = [];
+    const reassembler = new FrameReassembler({ frame: (f) => frames.push(f.code), garbage: (err) => garbage.push(err.problem) });
+    reassembler.push(good.subarray(0, 9));
+    reassembler.push(good);
+    assert.deepEqual(frames, [0x50]);
+    assert.ok(garbage.length > 0, "the cut frame is reported");
+  });
+
   it("recovers frames from noise, split chunks and a bad CRC in the middle of the stream", function () {
     const good = hex("ff53e51000065000011a00bd88eb8074e3");
     const bad = hex("ff53e51000065000011a00fd88eb8074e3");
