@@ -14,12 +14,14 @@ export interface FlowNode {
 }
 
 const FLOW_DIRS = ["flows", "dashboards"];
+/** Flows that wire the simulated campus's devices; installed only when the simulated campus runs. */
+const SIMULATED_CAMPUS_DIR = path.join("flows", "simulated-campus");
 
 /** Reads every JSON file of the prebuilt flow folders, in name order. Throws naming the file on any defect. */
-export function readPrebuiltFlows(packageRoot: string): FlowNode[] {
+export function readPrebuiltFlows(packageRoot: string, options: { simulatedCampus?: boolean } = {}): FlowNode[] {
   const nodes: FlowNode[] = [];
   const seen = new Map<string, string>();
-  for (const dir of FLOW_DIRS) {
+  for (const dir of options.simulatedCampus ? [...FLOW_DIRS, SIMULATED_CAMPUS_DIR] : FLOW_DIRS) {
     const folder = path.join(packageRoot, dir);
     if (!fs.existsSync(folder)) continue;
     for (const name of fs.readdirSync(folder).filter((f) => f.endsWith(".json")).sort()) {
@@ -60,9 +62,9 @@ export function readPrebuiltFlows(packageRoot: string): FlowNode[] {
  * Writes the prebuilt flows into the user folder's flow file unless one exists: a school's edits are never
  * overwritten. Returns whether it wrote.
  */
-export function installPrebuiltFlows(packageRoot: string, flowFile: string): boolean {
+export function installPrebuiltFlows(packageRoot: string, flowFile: string, options: { simulatedCampus?: boolean } = {}): boolean {
   if (fs.existsSync(flowFile)) return false;
-  const nodes = readPrebuiltFlows(packageRoot);
+  const nodes = readPrebuiltFlows(packageRoot, options);
   fs.mkdirSync(path.dirname(flowFile), { recursive: true });
   fs.writeFileSync(flowFile, JSON.stringify(nodes, null, 2) + "\n");
   return true;

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { buildSettings, type AppSettings } from "../../settings";
 import { ConfigError, StoreUnavailableError, errorMessage } from "../errors";
 import { acquireStore, describeStore, parseDatabaseUrl, releaseStore, type Store } from "../store";
+import { startSimulatedCampus, type SimulatedCampus } from "../../sim/campus";
 import { seedDemoSchool } from "../../sim/demo-school";
 import { installPrebuiltFlows } from "./prebuilt-flows";
 
@@ -38,7 +39,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   const storeConfig = parseDatabaseUrl(settings.databaseUrl, settings.dataDir);
   const store = await acquireStore(storeConfig);
   if (settings.simulatedCampus) await seedDemoSchool(store);
-  installPrebuiltFlows(PACKAGE_ROOT, path.join(settings.dataDir, "flows.json"));
+  installPrebuiltFlows(PACKAGE_ROOT, path.join(settings.dataDir, "flows.json"), { simulatedCampus: settings.simulatedCampus });
 
   // Loaded late so that a bad setting fails before Node-RED prints anything.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -69,6 +70,16 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
     await releaseStore(store);
     throw err;
   }
+  let campus: SimulatedCampus | null = null;
+  if (settings.simulatedCampus) {
+    const started = await startSimulatedCampus(settings.dataDir, store, env);
+    if ("skipped" in started) process.stdout.write(`school-safety: ${started.skipped}\n`);
+    else {
+      campus = started;
+      // The campus flows read their serial ports and the reader key from the environment.
+      Object.assign(process.env, campus.env);
+    }
+  }
   await RED.start();
   const address = server.address() as AddressInfo;
   const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
@@ -79,6 +90,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
     stopping ??= (async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await RED.stop();
+      await campus?.stop();
       await releaseStore(store);
     })();
     return stopping;

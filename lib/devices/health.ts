@@ -54,6 +54,17 @@ export class DeviceHealthTracker {
     return { deviceId, status: "online", lastSeenMs: atMs, atMs };
   }
 
+  /** Another node already reported this device's state (e.g. a door node's device-offline): follow it without a transition. */
+  follow(deviceId: string, status: "online" | "offline", atMs: number, kind = "unknown"): void {
+    const device = this.devices.get(deviceId);
+    if (!device) {
+      this.devices.set(deviceId, { kind, status, lastSeenMs: atMs });
+      return;
+    }
+    device.status = status;
+    if (status === "online") device.lastSeenMs = Math.max(device.lastSeenMs, atMs);
+  }
+
   /** Devices silent for longer than their timeout become offline, once. */
   check(nowMs: number): HealthTransition[] {
     const transitions: HealthTransition[] = [];

@@ -107,6 +107,11 @@ export = function register(RED: NodeAPI): void {
           // Our own offline/online reports are not signs of life.
           if (payload!.source === "device-health") return done();
           const atMs = typeof payload!.atMs === "number" ? payload!.atMs : typeof payload!.occurredAt === "string" ? Math.min(Date.parse(payload!.occurredAt) || Date.now(), Date.now()) : Date.now();
+          // A device node that reports its own device's health (an OSDP door) has already journaled the change.
+          if (payload!.kind === "device-online" || payload!.kind === "device-offline") {
+            tracker.follow(deviceId, payload!.kind === "device-online" ? "online" : "offline", atMs);
+            return done();
+          }
           const transition = tracker.seen(deviceId, atMs);
           if (transition) publish([transition]);
           done();

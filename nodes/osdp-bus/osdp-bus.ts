@@ -41,7 +41,8 @@ export = function register(RED: NodeAPI): void {
     let secure: { scbk: Buffer; installMode: boolean } | null = null;
     try {
       if (!def.port) throw new Error(RED._("osdp-bus.errors.noPort"));
-      if (def.secure) secure = { scbk: parseScbk(this.credentials?.scbk), installMode: def.installMode === true };
+      // The key comes from the node's credentials, or from OSDP_SITE_KEY in the environment; never from the flow.
+      if (def.secure) secure = { scbk: parseScbk(this.credentials?.scbk || process.env.OSDP_SITE_KEY), installMode: def.installMode === true };
     } catch (err) {
       this.configError = errorMessage(err);
       this.error(this.configError);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { Store } from "../../lib/store";
+import { Store, parseDatabaseUrl } from "../../lib/store";
 import { APP_ENTRY as ENTRY, appEnv, basicAuth as basic, startApp } from "../support/app";
 import { listeningSockets, startChild, stopChild, type Child } from "../support/processes";
 import { tempDir } from "../support/stores";
@@ -75,6 +75,22 @@ describe("app (npm start) end to end", function () {
       assert.deepEqual(ours.filter((set) => set.err), []);
     });
 
+    it("runs the simulated campus: the north gate's OSDP reader badges the guard in through the access decision", async function () {
+      const store = await Store.open(parseDatabaseUrl(undefined, dataDir));
+      try {
+        let rows: Array<{ granted: unknown; reason: string; person_id: string; door_id: string }> = [];
+        for (let i = 0; i < 150 && rows.length === 0; i += 1) {
+          rows = await store.knex("pass_log").select("granted", "reason", "person_id", "door_id");
+          if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.deepEqual(rows.slice(0, 1).map((r) => [Boolean(r.granted), r.reason, r.person_id, r.door_id]), [[true, "granted", "demo-school-guard-001", "demo-school-gate-north"]]);
+        const online = await store.journal.list({ schoolId: "demo-school", kind: "device-online" });
+        assert.deepEqual(online.map((e) => e.event.deviceId), ["demo-school-reader-gate-north"]);
+      } finally {
+        await store.close();
+      }
+    });
+
     it("runs the intake flow: an event is journaled once and answered 202, a bad one 400", async function () {
       const post = (body: unknown, headers: Record<string, string> = { authorization: auth }) =>
         fetch(`${app.url}/api/events`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
@@ -89,7 +105,8 @@ describe("app (npm start) end to end", function () {
       assert.match(((await bad.json()) as { error: string }).error, /eventId/);
       const store = await Store.open({ dialect: "sqlite", filename: path.join(dataDir, "school-safety.db") });
       try {
-        assert.equal(await store.journal.count(), 1);
+        // The simulated campus journals its own device events beside this one.
+        assert.equal((await store.journal.list({ kind: "panic" })).length, 1);
         assert.equal((await store.journal.get("e2e-panic-1"))?.event.kind, "panic");
         assert.equal((await store.people.countByRole("demo-school")).student, 1200, "demo school seeded");
       } finally {

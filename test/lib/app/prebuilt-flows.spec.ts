@@ -26,6 +26,19 @@ describe("prebuilt flows", function () {
     assert.equal(new Set(nodes.map((n) => n.id)).size, nodes.length);
   });
 
+  it("adds the simulated campus's device flows only when the simulated campus runs", function () {
+    const plain = readPrebuiltFlows(ROOT).map((n) => n.type);
+    const campus = readPrebuiltFlows(ROOT, { simulatedCampus: true });
+    assert.equal(plain.includes("osdp-door"), false);
+    for (const type of ["osdp-bus", "osdp-door", "access-decision", "alarm-panel", "event-priority", "device-health"]) {
+      assert.ok(campus.some((n) => n.type === type), `campus flows contain ${type}`);
+    }
+    assert.equal(new Set(campus.map((n) => n.id)).size, campus.length);
+    const bus = campus.find((n) => n.type === "osdp-bus")!;
+    assert.equal(bus.port, "${SSF_SIM_DOOR_PORT}", "the port comes from the environment, the key never sits in the flow");
+    assert.equal("scbk" in bus, false);
+  });
+
   it("names the file and node of a flow node without a position", function () {
     const root = packageWith({ "flows/a.json": [{ id: "t", type: "tab" }, { id: "n1", type: "debug", z: "t", wires: [] }] });
     assert.throws(() => readPrebuiltFlows(root), (err: unknown) => err instanceof ConfigError && /flows\/a\.json: node n1 \(debug\) on a tab has no x\/y/.test(err.message));

@@ -28,4 +28,14 @@ describe("device health tracker", function () {
     assert.deepEqual(tracker.check(T0 + 1001).map((t) => t.deviceId), ["quiet"]);
     assert.equal(tracker.status("fresh"), "online");
   });
+
+  it("follows a state another node reported, without a transition of its own", function () {
+    const tracker = new DeviceHealthTracker({ timeoutMsByKind: { default: 1000 } }, T0);
+    tracker.load([{ deviceId: "reader-1", kind: "reader", status: "unknown", lastSeenMs: null }]);
+    tracker.follow("reader-1", "offline", T0 + 5);
+    assert.deepEqual(tracker.check(T0 + 2000), [], "already offline: nothing to report");
+    tracker.follow("reader-1", "online", T0 + 2100);
+    assert.equal(tracker.status("reader-1"), "online");
+    assert.equal(tracker.seen("reader-1", T0 + 2200), null, "no second online report");
+  });
 });
