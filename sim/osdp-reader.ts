@@ -77,6 +77,8 @@ export class OsdpReaderSim {
   private scbk: Buffer | null;
   /** When false the reader ignores everything, like a cut cable. */
   answering = true;
+  /** Frames to ignore before answering again, as if they were lost on a noisy line. */
+  dropNext = 0;
   readonly received: ReceivedCommand[] = [];
 
   constructor(
@@ -163,6 +165,10 @@ export class OsdpReaderSim {
 
   private onFrame(frame: OsdpFrame, raw: Buffer): void {
     if (!this.answering || frame.reply || (frame.address !== this.options.address && frame.address !== 0x7f)) return;
+    if (this.dropNext > 0) {
+      this.dropNext -= 1;
+      return;
+    }
     // The same sequence number again (not 0) means our reply was lost: send it again unchanged.
     if (frame.sequence !== 0 && this.lastReply && this.lastReply.sequence === frame.sequence) {
       this.write(this.lastReply.bytes);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { SerialPort } from "serialport";
 import { OsdpControlPanel, type ControlPanelOptions } from "../../../../lib/devices/osdp/control-panel";
+import { decodeFrame } from "../../../../lib/devices/osdp/frame";
 import { CMD, outputRecord } from "../../../../lib/devices/osdp/messages";
 import { OsdpLineSim, type OsdpReaderSim } from "../../../../sim/osdp-reader";
 import { openPtyPair, type PtyPair } from "../../../../sim/pty";
@@ -69,6 +70,27 @@ describe("OSDP control panel over a serial line (simulated readers)", function (
     const reply = await panel.command(0x10, CMD.OUT, outputRecord({ output: 0, control: "pulse", timerTenths: 50 }));
     assert.equal(reply.type, "ack");
     assert.deepEqual(sims[0].commands(CMD.OUT).map((c) => c.data.toString("hex")), ["00053200"]);
+  });
+
+  it("retransmits the identical frame when a reply is lost, and the reader stays online", async function () {
+    await start([SITE_KEY], { secure: { scbk: SITE_KEY } });
+    await until(() => panel.isOnline(0x10), "online");
+    const wire: Buffer[] = [];
+    const write = (panel as unknown as { options: ControlPanelOptions }).options.write;
+    (panel as unknown as { options: ControlPanelOptions }).options.write = (bytes) => {
+      wire.push(Buffer.from(bytes));
+      return write(bytes);
+    };
+    sims[0].dropNext = 1;
+    const reply = await panel.command(0x10, CMD.OUT, outputRecord({ output: 0, control: "pulse", timerTenths: 20 }));
+    assert.equal(reply.type, "ack");
+    // The command code travels in clear even inside the Secure Channel; the data is encrypted.
+    const outs = wire.filter((frame) => decodeFrame(frame.subarray(1)).code === CMD.OUT);
+    assert.equal(outs.length, 2, "sent twice");
+    assert.equal(outs[0].toString("hex"), outs[1].toString("hex"), "the retransmission is byte for byte the same frame");
+    assert.equal(sims[0].commands(CMD.OUT).length, 1, "the reader acted once");
+    assert.equal(panel.isOnline(0x10), true);
+    assert.equal(log.some((l) => l.startsWith("offline")), false);
   });
 
   it("marks a reader that stops answering offline, and online again when it answers", async function () {
