@@ -1,7 +1,7 @@
 // alarm-panel: an alarm panel or panic-button line on a serial port; each message is journaled, then acknowledged, then sent on.
 import type { Node, NodeAPI, NodeDef } from "node-red";
-import { SerialPort } from "serialport";
 import { AlarmPanelReceiver, BUTTON_PROFILE, lineProfileFrom, type LineProfile, type PanelProtocol } from "../../lib/devices/alarm-panel";
+import { SerialLine } from "../../lib/devices/serial-line";
 import { ConfigError, errorMessage } from "../../lib/errors";
 import type { SafetyEvent } from "../../lib/events";
 import { StatusThrottle, shortReason, statusDegraded, statusFailed, statusOk } from "../../lib/nodered/status";
@@ -21,9 +21,6 @@ interface AlarmPanelDef extends NodeDef {
   zoneMap: string;
   retransmitWindowSec: string | number;
 }
-
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
 
 function parseJsonSetting(text: string | undefined, setting: string, fallback: unknown): unknown {
   if (!text || text.trim() === "") return fallback;
@@ -47,11 +44,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const storeNode = RED.nodes.getNode(def.store) as SafetyStoreNode | null;
     const status = new StatusThrottle((s) => this.status(s));
-    let port: SerialPort | null = null;
     let receiver: AlarmPanelReceiver | null = null;
-    let reconnectTimer: NodeJS.Timeout | null = null;
-    let reconnectMs = RECONNECT_MIN_MS;
-    let closing = false;
     let accepted = 0;
 
     const fail = (text: string) => status.now(statusFailed(shortReason(text)));
@@ -88,14 +81,7 @@ export = function register(RED: NodeAPI): void {
         const writer = await storeNode!.journalWriter();
         return writer.append(event);
       },
-      write: (bytes) =>
-        new Promise<void>((resolve, reject) => {
-          if (!port?.isOpen) {
-            reject(new Error(RED._("alarm-panel.errors.portClosed")));
-            return;
-          }
-          port.write(bytes, (err) => (err ? reject(err) : resolve()));
-        }),
+      write: (bytes) => line.write(bytes),
       onEvent: (event, duplicate) => {
         if (duplicate) return;
         accepted += 1;
@@ -112,50 +98,25 @@ export = function register(RED: NodeAPI): void {
       },
     });
 
-    const scheduleReconnect = (reason: string) => {
-      if (closing || reconnectTimer) return;
-      status.now(statusDegraded(shortReason(RED._("alarm-panel.status.retrying", { port: def.port, reason }))));
-      reconnectTimer = setTimeout(() => {
-        reconnectTimer = null;
-        open();
-      }, reconnectMs);
-      reconnectMs = Math.min(RECONNECT_MAX_MS, reconnectMs * 2);
-    };
-
-    const open = () => {
-      const serial = new SerialPort({ path: def.port, baudRate: Number(def.baudRate || 9600), autoOpen: false });
-      serial.open((err) => {
-        if (closing) {
-          if (!err) serial.close();
-          return;
+    const line = new SerialLine({
+      path: def.port,
+      baudRate: Number(def.baudRate || 9600),
+      onData: (chunk) => receiver?.push(chunk),
+      onDrop: () => receiver?.reset(),
+      onError: (err) => this.debug(`serial ${def.port}: ${err.message}`),
+      onState: (state) => {
+        if (state.open) status.now(statusOk(describe()));
+        else {
+          const reason = state.disconnected ? RED._("alarm-panel.status.disconnected") : state.reason;
+          status.now(statusDegraded(shortReason(RED._("alarm-panel.status.retrying", { port: def.port, reason }))));
         }
-        if (err) {
-          scheduleReconnect(err.message);
-          return;
-        }
-        port = serial;
-        reconnectMs = RECONNECT_MIN_MS;
-        status.now(statusOk(describe()));
-      });
-      serial.on("data", (chunk: Buffer) => receiver?.push(chunk));
-      serial.on("error", (err: Error) => this.debug(`serial ${def.port}: ${err.message}`));
-      serial.on("close", () => {
-        if (port === serial) port = null;
-        receiver?.reset();
-        scheduleReconnect(RED._("alarm-panel.status.disconnected"));
-      });
-    };
-    open();
+      },
+    });
+    line.open();
 
     this.on("close", (_removed: boolean, done: () => void) => {
-      closing = true;
       status.cancel();
-      if (reconnectTimer) clearTimeout(reconnectTimer);
-      const current = port;
-      port = null;
-      const finish = () => void (receiver ? receiver.idle().then(done, done) : done());
-      if (current?.isOpen) current.close(() => finish());
-      else finish();
+      void line.close().then(() => (receiver ? receiver.idle().then(done, done) : done()));
     });
   }
 
