@@ -113,9 +113,9 @@ describe("osdp-door node (simulated reader, access decision in the loop)", funct
     assert.ok(reader.commands(CMD.OUT).every((c) => c.secure), "commands travel encrypted");
     const request = requests[0].payload as { credential: { value: string; facilityCode: number; format: string }; doorId: string };
     assert.deepEqual([request.credential.value, request.credential.facilityCode, request.credential.format, request.doorId], ["3001", 12, "wiegand-26", "gate-north"]);
-    assert.equal(reader.commands(CMD.LED).at(-1)!.data[5], 2, "green with the unlock");
+    // LED record byte 5 is the temporary on-colour: 2 green with the unlock (sent right after the output command).
+    await until(() => reader.commands(CMD.LED).some((c) => c.data[5] === 2), "the green LED");
     reader.presentCard(12, 9999);
-    // LED record byte 5 is the temporary on-colour: 1 red.
     await until(() => reader.commands(CMD.LED).some((c) => c.data[5] === 1), "the red LED");
     assert.equal(outputs().length, 1, "no unlock for an unknown card");
   });
