@@ -184,7 +184,7 @@ export class Gb28181DeviceSim {
   }
 
   /** Sends an Alarm Notify; resolves with the status and when the 200 OK came. */
-  async alarm(options: AlarmOptions = {}, send: { callId?: string } = {}): Promise<{ status: number; sentAtMs: number; okAtMs: number; sn: number }> {
+  async alarm(options: AlarmOptions = {}, send: { callId?: string; timeoutMs?: number } = {}): Promise<{ status: number; sentAtMs: number; okAtMs: number; sn: number }> {
     const sn = options.sn ?? this.sn++;
     const body = this.manscdp(
       [
@@ -203,7 +203,7 @@ export class Gb28181DeviceSim {
       ].join("\r\n"),
     );
     const sentAtMs = performance.now();
-    const response = await this.request("MESSAGE", [["Content-Type", "Application/MANSCDP+xml"]], body, { callId: send.callId ?? `${crypto.randomBytes(6).toString("hex")}@127.0.0.1`, timeoutMs: 5000 });
+    const response = await this.request("MESSAGE", [["Content-Type", "Application/MANSCDP+xml"]], body, { callId: send.callId ?? `${crypto.randomBytes(6).toString("hex")}@127.0.0.1`, timeoutMs: send.timeoutMs ?? 5000 });
     return { status: response.status ?? 0, sentAtMs, okAtMs: performance.now(), sn };
   }
 

@@ -58,7 +58,9 @@ export = function register(RED: NodeAPI): void {
       passwordFor: (deviceId) => passwords[deviceId] ?? defaultPassword,
       journal: async (event) => (await storeNode!.journalWriter()).append(event),
     });
-    const describe = () => RED._("gb28181-platform.status.listening", { port: platform.localPort, online: platform.devices().filter((d) => d.online).length });
+    const describe = () => RED._("gb28181-platform.status.listening", { port: platform.localPort, online: platform.onlineCount() });
+    // Alarm storms: the status text is rebuilt at most twice a second, not per event.
+    let statusAtMs = 0;
     const saveDevice = async (device: PlatformDevice) => {
       const store = await storeNode!.store();
       const address = `${device.address}:${device.port}`;
@@ -92,7 +94,11 @@ export = function register(RED: NodeAPI): void {
     };
     platform.on("event", (event, duplicate) => {
       if (!duplicate) this.send({ topic: event.kind, payload: event });
-      status.set(statusOk(describe()));
+      const now = Date.now();
+      if (now - statusAtMs >= 500) {
+        statusAtMs = now;
+        status.set(statusOk(describe()));
+      }
     });
     for (const name of ["catalog", "device-info"] as const) {
       platform.on(name, (device) => void saveDevice(device).catch((err: unknown) => this.warn(RED._("gb28181-platform.errors.save", { reason: errorMessage(err) }))));

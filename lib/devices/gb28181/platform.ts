@@ -76,6 +76,12 @@ export class Gb28181Platform extends EventEmitter<PlatformEvents> {
     super();
   }
 
+  onlineCount(): number {
+    let online = 0;
+    for (const device of this.registry.values()) if (device.online) online += 1;
+    return online;
+  }
+
   devices(): PlatformDevice[] {
     return [...this.registry.values()].map(({ peer: _peer, ...device }) => device);
   }
@@ -91,6 +97,12 @@ export class Gb28181Platform extends EventEmitter<PlatformEvents> {
         socket.bind(port, this.options.host, () => resolve());
       });
       port = socket.address().port;
+      // An alarm storm arrives faster than one turn of the event loop: a larger buffer keeps the kernel from dropping it.
+      try {
+        socket.setRecvBufferSize(8 * 1024 * 1024);
+      } catch {
+        // The system limit applies; retransmissions cover what is dropped.
+      }
       this.udp = socket;
     }
     if (this.options.transports.includes("tcp")) {
@@ -184,7 +196,8 @@ export class Gb28181Platform extends EventEmitter<PlatformEvents> {
       const code = err instanceof DeviceProtocolError ? 400 : 500;
       response = responseTo(message, code, code === 400 ? "Bad Request" : "Server Internal Error", { toTag: this.tag(), headers: [["Warning", `399 platform "${errorMessage(err).replace(/"/g, "'").slice(0, 100)}"`]] });
     }
-    this.transactions.set(key, { atMs: Date.now(), response });
+    const entry = this.transactions.get(key);
+    if (entry) entry.response = response;
     this.send(peer, response);
   }
 
@@ -201,9 +214,12 @@ export class Gb28181Platform extends EventEmitter<PlatformEvents> {
   }
 
   private pruneTransactions(): void {
-    if (this.transactions.size < 2048) return;
+    // Entries sit in arrival order: drop from the front until the first one still young enough to be retransmitted.
     const cutoff = Date.now() - TRANSACTION_MS;
-    for (const [key, value] of this.transactions) if (value.atMs < cutoff) this.transactions.delete(key);
+    for (const [key, value] of this.transactions) {
+      if (value.atMs >= cutoff) break;
+      this.transactions.delete(key);
+    }
   }
 
   private tag(): string {
