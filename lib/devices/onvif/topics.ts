@@ -17,9 +17,9 @@ export interface TopicRule {
  * but add their own rule containers and names, so the patterns look at the meaningful tail.
  */
 export const TOPIC_RULES: readonly TopicRule[] = [
-  { kind: "line-crossing", pattern: /(^|\/)LineDetector\/Crossed$/i, examples: ["tns1:RuleEngine/LineDetector/Crossed", "tns1:RuleEngine/MyLineDetector/Crossed (Hikvision)"] },
+  { kind: "line-crossing", pattern: /LineDetector\/Crossed$/i, examples: ["tns1:RuleEngine/LineDetector/Crossed", "tns1:RuleEngine/MyLineDetector/Crossed (Hikvision)"] },
   { kind: "line-crossing", pattern: /(CrossLine|LineCrossing|Tripwire)[^/]*(\/|$)/i, examples: ["tns1:RuleEngine/CrossLineDetector/CrossLine (Dahua)", "tnsaxis:CameraApplicationPlatform/CrossLineDetection/xinternal_data (Axis)"] },
-  { kind: "field-intrusion", pattern: /(^|\/)FieldDetector\/ObjectsInside$/i, examples: ["tns1:RuleEngine/FieldDetector/ObjectsInside", "tns1:RuleEngine/MyFieldDetector/ObjectsInside (Hikvision)"] },
+  { kind: "field-intrusion", pattern: /FieldDetector\/ObjectsInside$/i, examples: ["tns1:RuleEngine/FieldDetector/ObjectsInside", "tns1:RuleEngine/MyFieldDetector/ObjectsInside (Hikvision)"] },
   { kind: "field-intrusion", pattern: /(Intrusion|CrossRegion|RegionEntrance)[^/]*(\/|$)/i, examples: ["tns1:RuleEngine/IntrusionDetector/Intrusion (Dahua)", "tns1:RuleEngine/tnshik:RegionEntrance/Entered (Hikvision)"] },
   { kind: "object-count", pattern: /(CountAggregation\/Counter|ObjectCount|PeopleCount|Crowd)[^/]*(\/|$)/i, examples: ["tns1:RuleEngine/CountAggregation/Counter", "tns1:RuleEngine/CrowdDetector/Crowd (Dahua)", "tnsaxis:CameraApplicationPlatform/ObjectCounting/… (Axis)"] },
   { kind: "tamper", pattern: /(^|\/)(TamperDetector|GlobalSceneChange|Tampering|VideoBlind|SceneChange)(\/|$)/i, examples: ["tns1:RuleEngine/TamperDetector/Tamper", "tns1:VideoSource/GlobalSceneChange/ImagingService", "tns1:VideoSource/tnsaxis:Tampering (Axis)", "tns1:VideoSource/VideoBlind (Dahua)"] },
