@@ -22,7 +22,7 @@ import {
 } from "./messages";
 import { EventNormalizer, type CameraIdentity, type PropertyState } from "./normalize";
 import { newSubscriptionToken, type NotifyConsumer } from "./push-consumer";
-import { SoapTransport } from "./soap";
+import { SoapTransport, responseBody } from "./soap";
 import { parseXml } from "./xml";
 
 export type ConnectionState = "connecting" | "connected" | "retrying" | "auth-failed" | "unreachable" | "stopped";
@@ -400,7 +400,7 @@ export class OnvifCamera extends EventEmitter<OnvifCameraEvents> {
   private async onNotify(body: string): Promise<void> {
     let messages: NotificationMessage[];
     try {
-      messages = readNotify(parseXml(body, "Notify from the camera"));
+      messages = readNotify(responseBody(parseXml(body, "Notify from the camera"), "Notify from the camera"));
     } catch (err) {
       this.emit("warning", err as Error);
       throw err;
