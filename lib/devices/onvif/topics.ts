@@ -49,11 +49,17 @@ const FALSE = new Set(["false", "0", "off", "inactive", "no"]);
 
 /** The message's on/off state, or null when no data item reads as a boolean. */
 export function activeOf(data: Record<string, string>): boolean | null {
-  const names = [...STATE_ITEMS.filter((name) => name in data), ...Object.keys(data)];
-  for (const name of names) {
+  for (const name of STATE_ITEMS) {
+    if (!(name in data)) continue;
     const value = data[name].trim().toLowerCase();
     if (TRUE.has(value)) return true;
     if (FALSE.has(value)) return false;
+  }
+  // Other item names count only with a word, never a bare 0/1: "ObjectId=0" is an identifier, not a state.
+  for (const name of Object.keys(data)) {
+    const value = data[name].trim().toLowerCase();
+    if (TRUE.has(value) && value !== "1") return true;
+    if (FALSE.has(value) && value !== "0") return false;
   }
   return null;
 }

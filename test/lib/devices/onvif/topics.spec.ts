@@ -67,6 +67,11 @@ describe("ONVIF topic table", function () {
   it("takes a line crossing that carries only an ObjectId (Hikvision, no PropertyOperation) as an occurrence", function () {
     const result = interpret(message("tns1:RuleEngine/LineDetector/Crossed", { ObjectId: "17" }, null), 10);
     assert.deepEqual([result.kind, result.active, result.alarm], ["line-crossing", true, true]);
+    // Object ids 0 and 1 are identifiers, not states.
+    for (const id of ["0", "1"]) {
+      const crossing = interpret(message("tns1:RuleEngine/LineDetector/Crossed", { ObjectId: id }, null), 10);
+      assert.deepEqual([crossing.active, crossing.alarm], [true, true], `ObjectId=${id}`);
+    }
   });
 
   it("makes object-count below the threshold and crowd at or above it", function () {
