@@ -72,15 +72,17 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   }
   let campus: SimulatedCampus | null = null;
   if (settings.simulatedCampus) {
-    const started = await startSimulatedCampus(settings.dataDir, store, env);
-    if ("skipped" in started) process.stdout.write(`school-safety: ${started.skipped}\n`);
-    else {
-      campus = started;
-      // The campus flows read their serial ports and the reader key from the environment.
-      Object.assign(process.env, campus.env);
-    }
+    campus = await startSimulatedCampus(settings.dataDir, store, env);
+    for (const notice of campus.notices) process.stdout.write(`school-safety: ${notice}\n`);
+    // The campus flows read their ports and the devices' secrets from the environment.
+    Object.assign(process.env, campus.env);
   }
   await RED.start();
+  if (campus) {
+    const before = campus.notices.length;
+    await campus.flowsStarted();
+    for (const notice of campus.notices.slice(before)) process.stdout.write(`school-safety: ${notice}\n`);
+  }
   const address = server.address() as AddressInfo;
   const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
   const url = `http://${host}:${address.port}`;

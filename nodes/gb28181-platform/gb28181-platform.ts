@@ -46,7 +46,8 @@ export = function register(RED: NodeAPI): void {
       this.error(err);
       return;
     }
-    const defaultPassword = this.credentials?.defaultPassword || null;
+    // The node's credentials, or GB28181_PASSWORD in the environment; never from the flow.
+    const defaultPassword = this.credentials?.defaultPassword || process.env.GB28181_PASSWORD || null;
     platform = new Gb28181Platform({
       schoolId: def.schoolId,
       host: def.host || "0.0.0.0",

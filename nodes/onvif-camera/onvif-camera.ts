@@ -62,8 +62,9 @@ export = function register(RED: NodeAPI): void {
       camera = new OnvifCamera({
         host: config.address,
         port: config.port,
-        username: config.credentials?.username ?? "",
-        password: config.credentials?.password ?? "",
+        // Credentials from the config node, or ONVIF_USERNAME / ONVIF_PASSWORD in the environment; never from the flow.
+        username: config.credentials?.username || process.env.ONVIF_USERNAME || "",
+        password: config.credentials?.password || process.env.ONVIF_PASSWORD || "",
         identity: { schoolId: def.schoolId, deviceId: def.deviceId, zoneId: def.zoneId || null },
         eventMode: config.eventMode,
         crowdThreshold: config.crowdThreshold,

@@ -85,7 +85,33 @@ describe("app (npm start) end to end", function () {
         }
         assert.deepEqual(rows.slice(0, 1).map((r) => [Boolean(r.granted), r.reason, r.person_id, r.door_id]), [[true, "granted", "demo-school-guard-001", "demo-school-gate-north"]]);
         const online = await store.journal.list({ schoolId: "demo-school", kind: "device-online" });
-        assert.deepEqual(online.map((e) => e.event.deviceId), ["demo-school-reader-gate-north"]);
+        // The reader, and the GB/T 28181 camera that registered (the platform names devices by their GB ID).
+        assert.deepEqual(online.map((e) => e.event.deviceId).sort(), ["34020000001320000001", "demo-school-reader-gate-north"]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("runs the simulated campus's cameras: the ONVIF camera's stream on its device record, the GB/T 28181 camera registered", async function () {
+      const store = await Store.open(parseDatabaseUrl(undefined, dataDir));
+      try {
+        let onvif = await store.devices.get("demo-school-cam-gate-north");
+        let gb = await store.knex("devices").where("address", "34020000001320000001").orWhere("id", "like", "%34020000001320000001%").select("id", "status", "details");
+        for (let i = 0; i < 150 && (!onvif?.details?.streamUri || gb.every((d: { status: string }) => d.status !== "online")); i += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          onvif = await store.devices.get("demo-school-cam-gate-north");
+          gb = await store.knex("devices").where("address", "34020000001320000001").orWhere("id", "like", "%34020000001320000001%").select("id", "status", "details");
+        }
+        assert.match(String(onvif?.details?.streamUri), /^rtsp:\/\/127\.0\.0\.1/);
+        assert.equal(onvif?.status, "online");
+        assert.ok(gb.some((d: { status: string }) => d.status === "online"), `GB/T 28181 camera rows: ${JSON.stringify(gb)}`);
+        // The cameras' passwords are generated into the data folder, never written to the flow file.
+        const flows = fs.readFileSync(path.join(dataDir, "flows.json"), "utf8");
+        for (const file of [".onvif-camera-password", ".gb28181-password"]) {
+          const secret = fs.readFileSync(path.join(dataDir, file), "utf8").trim();
+          assert.equal(secret.length, 32);
+          assert.ok(!flows.includes(secret), `${file} stays out of flows.json`);
+        }
       } finally {
         await store.close();
       }
@@ -126,9 +152,16 @@ describe("app (npm start) end to end", function () {
       assert.equal(setup.socketio.path, "/dashboard/socket.io");
     });
 
-    it("listens on the configured host and port only", function () {
+    it("listens on the configured host and port only, besides the simulated cameras on loopback", async function () {
       const port = new URL(app.url).port;
-      assert.deepEqual(listeningSockets(app.child.process.pid as number), [`tcp 127.0.0.1:${port}`]);
+      const store = await Store.open(parseDatabaseUrl(undefined, dataDir));
+      const camera = await store.devices.get("demo-school-cam-gate-north");
+      await store.close();
+      const sockets = listeningSockets(app.child.process.pid as number);
+      // TCP: the app's port and the simulated ONVIF camera's HTTP port; UDP: the GB/T 28181 platform and its simulated camera.
+      assert.deepEqual(sockets.filter((s) => s.startsWith("tcp")).sort(), [`tcp 127.0.0.1:${port}`, `tcp ${camera?.address}`].sort());
+      assert.equal(sockets.filter((s) => s.startsWith("udp")).length, 2);
+      assert.ok(sockets.every((s) => / 127\.0\.0\.1:\d+$/.test(s)), sockets.join(", "));
     });
 
     it("keeps secrets out of the flow file and stores only the password's hash", function () {
