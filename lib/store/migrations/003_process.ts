@@ -35,7 +35,7 @@ export async function up(knex: Knex): Promise<void> {
     t.index(["parent_instance_id"]);
   });
   await knex.schema.createTable("process_jobs", (t) => {
-    t.string("id", 64).primary();
+    t.string("id", 200).primary();
     t.string("school_id", 64).notNullable();
     t.string("instance_id", 64).notNullable();
     t.string("execution_id", 128).notNullable();
@@ -52,7 +52,7 @@ export async function up(knex: Knex): Promise<void> {
     t.index(["type", "status", "due_at"]);
   });
   await knex.schema.createTable("process_user_tasks", (t) => {
-    t.string("id", 64).primary();
+    t.string("id", 200).primary();
     t.string("school_id", 64).notNullable();
     t.string("instance_id", 64).notNullable();
     t.string("execution_id", 128).notNullable();
@@ -74,7 +74,7 @@ export async function up(knex: Knex): Promise<void> {
     t.index(["assignee"]);
   });
   await knex.schema.createTable("process_timers", (t) => {
-    t.string("id", 64).primary();
+    t.string("id", 200).primary();
     t.string("school_id", 64).notNullable();
     t.string("instance_id", 64).notNullable();
     t.string("execution_id", 128).notNullable();
@@ -84,11 +84,12 @@ export async function up(knex: Knex): Promise<void> {
     t.index(["due_at"]);
   });
   await knex.schema.createTable("process_subscriptions", (t) => {
-    t.string("id", 64).primary();
+    t.string("id", 200).primary();
     t.string("school_id", 64).notNullable();
     t.string("instance_id", 64).notNullable();
     t.string("execution_id", 128).notNullable();
     t.string("element_id", 128).notNullable();
+    // message, signal, or call (a call activity waiting for its child instance, named in correlation_key)
     t.string("kind", 16).notNullable();
     t.string("name", 255).notNullable();
     t.string("correlation_key", 255);
@@ -113,7 +114,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string("school_id", 64).notNullable();
     t.string("instance_id", 64).notNullable();
     t.string("element_id", 128).notNullable();
-    t.string("job_id", 64);
+    t.string("job_id", 200);
     t.string("kind", 32).notNullable();
     t.text("message").notNullable();
     t.bigInteger("created_at").notNullable();

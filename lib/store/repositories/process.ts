@@ -84,7 +84,7 @@ export interface ProcessSubscriptionRecord {
   instanceId: string;
   executionId: string;
   elementId: string;
-  kind: "message" | "signal";
+  kind: "message" | "signal" | "call";
   name: string;
   correlationKey: string | null;
   createdAtMs: number;
@@ -515,7 +515,7 @@ export class ProcessRepository {
     return toNullableNumber(row?.due);
   }
 
-  async subscriptions(query: { schoolId: string; kind: "message" | "signal"; name: string; correlationKey?: string }): Promise<ProcessSubscriptionRecord[]> {
+  async subscriptions(query: { schoolId: string; kind: "message" | "signal" | "call"; name: string; correlationKey?: string }): Promise<ProcessSubscriptionRecord[]> {
     const builder = this.knex("process_subscriptions")
       .where({ school_id: query.schoolId, kind: query.kind, name: query.name })
       .orderBy("created_at");
