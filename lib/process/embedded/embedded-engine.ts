@@ -2,6 +2,7 @@
 import crypto from "node:crypto";
 import type { Store } from "../../store";
 import type {
+  NewWaits,
   ProcessIncidentRecord,
   ProcessInstanceRecord,
   ProcessJobRecord,
@@ -57,12 +58,14 @@ interface WorkerState {
   active: number;
   stopped: boolean;
   drained: Array<() => void>;
+  /** Jobs may be waiting for a free slot or a due time: look in the store when a slot frees. */
+  backlog: boolean;
 }
 
 interface ActiveJob {
   attempt: number;
   worker: WorkerState;
-  timeout: NodeJS.Timeout;
+  timeout: NodeJS.Timeout | null;
 }
 
 const outcomeOf = (jobKey: string, outcome: JobOutcome["outcome"]): JobOutcome => ({ jobKey, outcome }) as unknown as JobOutcome;
@@ -269,7 +272,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       history.push({ schoolId: this.schoolId, instanceId: instance.id, atMs: now, elementId: null, elementType: null, action: "completed", details: {} });
     }
     const rows = this.waitRows(updated, waits, now);
-    await this.repo.commit({
+    const created = await this.repo.commit({
       instance: updated,
       isNew,
       ...rows,
@@ -279,7 +282,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       consumedMessageId: extra.consumedMessageId,
     });
     Object.assign(instance, updated);
-    this.afterCommit(updated, waits, rows.jobs);
+    this.afterCommit(updated, waits, created);
   }
 
   private waitRows(instance: ProcessInstanceRecord, waits: Wait[], now: number) {
@@ -354,12 +357,12 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     return crypto.createHash("sha256").update(`${parentInstanceId}/${executionId}`).digest("hex").slice(0, 16);
   }
 
-  private afterCommit(instance: ProcessInstanceRecord, waits: Wait[], jobs: ProcessJobRecord[]): void {
+  private afterCommit(instance: ProcessInstanceRecord, waits: Wait[], created: NewWaits): void {
     if (this.closed) return;
-    const fresh = new Set(waits.filter((wait) => !wait.existing).map((wait) => wait.executionId));
-    for (const job of jobs) if (fresh.has(job.executionId)) this.offerJob(job, instance);
+    for (const job of created.jobs) this.offerJob(job, instance);
+    const fresh = new Set([...created.timers, ...created.subscriptions].map((row) => row.executionId));
     for (const wait of waits) {
-      if (wait.existing) continue;
+      if (!fresh.has(wait.executionId)) continue;
       if (wait.kind === "timer" && wait.dueAtMs !== null) this.wakeTimersAt(wait.dueAtMs);
       if (wait.kind === "message" && wait.correlationKey !== null) this.deliverBuffered(instance.id, wait);
       if (wait.kind === "call") this.background(this.startChild(instance, wait));
@@ -424,7 +427,6 @@ export class EmbeddedProcessEngine implements ProcessEngine {
               loopIndex: null,
               dueAtMs: null,
               correlationKey: null,
-              existing: false,
             }),
           );
         } else if (child.status !== "active") {
@@ -564,6 +566,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       active: 0,
       stopped: false,
       drained: [],
+      backlog: true,
     };
     this.workers.set(type, worker);
     this.background(this.offerWaitingJobs(type));
@@ -581,12 +584,16 @@ export class EmbeddedProcessEngine implements ProcessEngine {
   private async offerWaitingJobs(type: string): Promise<void> {
     const worker = this.workers.get(type);
     if (!worker || worker.stopped) return;
+    worker.backlog = false;
     const now = Date.now();
     const jobs = (await this.repo.activatableJobs(this.schoolId)).filter(
       (job) => job.type === type && job.dueAtMs <= now && !this.activeJobs.has(job.id),
     );
     for (const job of jobs) {
-      if (worker.active >= worker.maxJobsActive) break;
+      if (worker.active >= worker.maxJobsActive) {
+        worker.backlog = true;
+        break;
+      }
       const instance = await this.repo.instance(job.instanceId);
       if (instance && instance.status === "active") this.offerJob(job, instance);
     }
@@ -594,7 +601,11 @@ export class EmbeddedProcessEngine implements ProcessEngine {
 
   private offerJob(job: ProcessJobRecord, instance: ProcessInstanceRecord): void {
     const worker = this.workers.get(job.type);
-    if (!worker || worker.stopped || this.activeJobs.has(job.id) || worker.active >= worker.maxJobsActive) return;
+    if (!worker || worker.stopped || this.activeJobs.has(job.id)) return;
+    if (worker.active >= worker.maxJobsActive) {
+      worker.backlog = true;
+      return;
+    }
     if (job.dueAtMs > Date.now()) {
       this.retryLater(job.type, job.dueAtMs - Date.now());
       return;
@@ -604,8 +615,8 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     const deadlineMs = Date.now() + worker.timeoutMs;
     const timeout = setTimeout(() => {
       if (this.activeJobs.get(job.id)?.attempt !== attempt) return;
+      worker.backlog = true;
       this.releaseJob(job.id);
-      this.background(this.offerWaitingJobs(job.type));
     }, worker.timeoutMs);
     timeout.unref();
     this.activeJobs.set(job.id, { attempt, worker, timeout });
@@ -642,20 +653,40 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       .catch((err: unknown) => this.background(Promise.reject(err)));
   }
 
+  /** Keeps the job from being offered again while its outcome is saved (outcomes by key arrive without an offer). */
+  private holdJob(job: ProcessJobRecord): void {
+    const active = this.activeJobs.get(job.id);
+    if (active) {
+      if (active.timeout) clearTimeout(active.timeout);
+      active.timeout = null;
+      active.attempt = -1;
+      return;
+    }
+    const worker = this.workers.get(job.type) ?? this.detachedWorker(job.type);
+    worker.active += 1;
+    this.activeJobs.set(job.id, { attempt: -1, worker, timeout: null });
+  }
+
+  private detachedWorker(type: string): WorkerState {
+    return { type, handler: () => Promise.reject(new Error("no worker")), timeoutMs: 0, maxJobsActive: Infinity, active: 0, stopped: true, drained: [], backlog: false };
+  }
+
   private releaseJob(jobKey: string): void {
     const active = this.activeJobs.get(jobKey);
     if (!active) return;
-    clearTimeout(active.timeout);
+    if (active.timeout) clearTimeout(active.timeout);
     this.activeJobs.delete(jobKey);
     active.worker.active -= 1;
     if (active.worker.stopped && active.worker.active === 0) for (const resolve of active.worker.drained.splice(0)) resolve();
-    else if (!active.worker.stopped) this.background(this.offerWaitingJobs(active.worker.type));
+    else if (!active.worker.stopped && active.worker.backlog) this.background(this.offerWaitingJobs(active.worker.type));
   }
 
   private retryLater(type: string, delayMs: number): void {
     if (this.closed) return;
     const timer = setTimeout(() => {
       this.backoffTimers.delete(timer);
+      const worker = this.workers.get(type);
+      if (worker) worker.backlog = true;
       this.background(this.offerWaitingJobs(type));
     }, Math.max(0, delayMs));
     this.backoffTimers.add(timer);
@@ -669,8 +700,9 @@ export class EmbeddedProcessEngine implements ProcessEngine {
 
   async completeJob(jobKey: string, variables: Variables = {}): Promise<JobOutcome> {
     const job = await this.jobOrThrow(jobKey);
-    this.releaseJob(jobKey);
-    await this.serialized(job.instanceId, async () => {
+    this.holdJob(job);
+    try {
+      await this.serialized(job.instanceId, async () => {
       const instance = await this.loadActive(job.instanceId);
       const { "#loopIndex": loopIndex, ...locals } = job.localVariables;
       await this.run(instance, false, {
@@ -681,13 +713,16 @@ export class EmbeddedProcessEngine implements ProcessEngine {
         loopIndex: typeof loopIndex === "number" ? loopIndex : null,
         localVariables: locals,
       });
-    });
+      });
+    } finally {
+      this.releaseJob(jobKey);
+    }
     return outcomeOf(jobKey, "completed");
   }
 
   async failJob(jobKey: string, retries: number, backoffMs: number, message: string): Promise<JobOutcome> {
     const job = await this.jobOrThrow(jobKey);
-    this.releaseJob(jobKey);
+    this.holdJob(job);
     const now = Date.now();
     const left = Math.max(0, retries);
     const incident: ProcessIncidentRecord | null =
@@ -704,18 +739,26 @@ export class EmbeddedProcessEngine implements ProcessEngine {
             resolvedAtMs: null,
           }
         : null;
-    await this.repo.failJob(job, left, now + Math.max(0, backoffMs), message, incident);
+    try {
+      await this.repo.failJob(job, left, now + Math.max(0, backoffMs), message, incident);
+    } finally {
+      this.releaseJob(jobKey);
+    }
     if (!incident) this.retryLater(job.type, backoffMs);
     return outcomeOf(jobKey, "failed");
   }
 
   async throwJobError(jobKey: string, code: string, message: string, variables: Variables = {}): Promise<JobOutcome> {
     const job = await this.jobOrThrow(jobKey);
-    this.releaseJob(jobKey);
-    await this.serialized(job.instanceId, async () => {
-      const instance = await this.loadActive(job.instanceId);
-      await this.run(instance, false, { kind: "bpmn-error", elementId: job.elementId, executionId: job.executionId, code, message, result: variables });
-    });
+    this.holdJob(job);
+    try {
+      await this.serialized(job.instanceId, async () => {
+        const instance = await this.loadActive(job.instanceId);
+        await this.run(instance, false, { kind: "bpmn-error", elementId: job.elementId, executionId: job.executionId, code, message, result: variables });
+      });
+    } finally {
+      this.releaseJob(jobKey);
+    }
     return outcomeOf(jobKey, "bpmn-error");
   }
 
@@ -861,7 +904,11 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     if (!incident.jobId) throw new ProcessStateError(`incident ${incidentKey} stopped the instance itself; it cannot be retried`);
     await this.repo.resolveIncident(incident, Math.max(1, retries), Date.now());
     const job = await this.repo.job(incident.jobId);
-    if (job) await this.offerWaitingJobs(job.type);
+    const worker = job && this.workers.get(job.type);
+    if (worker) {
+      worker.backlog = true;
+      await this.offerWaitingJobs(worker.type);
+    }
   }
 
   async close(): Promise<void> {
@@ -871,7 +918,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     for (const timer of this.backoffTimers) clearTimeout(timer);
     this.backoffTimers.clear();
     for (const worker of this.workers.values()) worker.stopped = true;
-    for (const active of this.activeJobs.values()) clearTimeout(active.timeout);
+    for (const active of this.activeJobs.values()) if (active.timeout) clearTimeout(active.timeout);
     this.activeJobs.clear();
     await Promise.all([...this.instanceQueues.values()]);
   }

@@ -21,8 +21,6 @@ export interface Wait {
   loopIndex: number | null;
   dueAtMs: number | null;
   correlationKey: string | null;
-  /** Seen while the saved state was resumed, so its rows already exist. */
-  existing: boolean;
 }
 
 export interface HistoryNote {
@@ -41,11 +39,14 @@ export type RunAction =
   | { kind: "message"; messageRefId: string; result: Variables }
   | { kind: "signal"; signalRefId: string; result: Variables };
 
-const defaultExpressions = (bpmnElements.Expressions as () => {
-  resolveExpression(expression: unknown, context: unknown, fnContext?: unknown): unknown;
-  isExpression(text: unknown): boolean;
-  hasExpression(text: unknown): boolean;
-})();
+/** bpmn-elements' own `${…}` expressions, for attributes that are not FEEL. */
+const defaultExpressions = new (bpmnElements.Environment as new () => {
+  expressions: {
+    resolveExpression(expression: unknown, context: unknown, fnContext?: unknown): unknown;
+    isExpression(text: unknown): boolean;
+    hasExpression(text: unknown): boolean;
+  };
+})().expressions;
 
 function setPath(target: Variables, path: string, value: unknown): void {
   const parts = path.split(".");
@@ -99,7 +100,6 @@ export class InstanceRun {
   failure: { error: Error; elementId: string | null } | null = null;
   private engine: BpmnEngine | null = null;
   private execution: EngineExecution | null = null;
-  private resuming = false;
   private listening = true;
 
   constructor(
@@ -150,9 +150,7 @@ export class InstanceRun {
       } else {
         const state = JSON.parse(savedState) as Record<string, unknown>;
         engine.recover(state);
-        this.resuming = true;
         this.execution = await engine.resume();
-        this.resuming = false;
       }
     } catch (err) {
       this.failure = { error: err instanceof Error ? err : new Error(String(err)), elementId: null };
@@ -217,7 +215,8 @@ export class InstanceRun {
     const engine = this.engine;
     this.engine = null;
     this.execution = null;
-    if (engine) await engine.stop();
+    // A finished engine never reports that it stopped, so only a waiting one is stopped.
+    if (engine && engine.state === "running") await engine.stop();
   }
 
   private onEvent(name: string, api: ElementApi): void {
@@ -273,9 +272,6 @@ export class InstanceRun {
       this.failure = { error: err instanceof Error ? err : new Error(String(err)), elementId: api.id };
       return;
     }
-    if (!this.resuming && (kind === "job" || kind === "user-task")) {
-      this.history.push({ atMs: Date.now(), elementId: api.id, elementType: api.type.replace("bpmn:", ""), action: "waiting", details: {} });
-    }
     this.waits.set(api.executionId, {
       kind,
       executionId: api.executionId,
@@ -286,7 +282,6 @@ export class InstanceRun {
       loopIndex: index,
       dueAtMs: extra.dueAtMs ?? null,
       correlationKey: extra.correlationKey ?? null,
-      existing: this.resuming,
     });
   }
 
@@ -294,7 +289,7 @@ export class InstanceRun {
   initialiseOutputCollections(): void {
     for (const wait of this.waits.values()) {
       const multi = wait.element?.multiInstance;
-      if (!multi?.outputCollection || wait.existing) continue;
+      if (!multi?.outputCollection) continue;
       if (!Array.isArray(this.variables[multi.outputCollection])) {
         const items = evaluateFeel(multi.inputCollection, this.variables);
         this.variables[multi.outputCollection] = Array.isArray(items) ? items.map(() => null) : [];

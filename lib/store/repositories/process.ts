@@ -138,6 +138,13 @@ export interface InstanceCommit {
   consumedMessageId?: string;
 }
 
+export interface NewWaits {
+  jobs: ProcessJobRecord[];
+  userTasks: ProcessUserTaskRecord[];
+  timers: ProcessTimerRecord[];
+  subscriptions: ProcessSubscriptionRecord[];
+}
+
 const deploymentFromRow = (row: Record<string, unknown>): ProcessDeploymentRecord => ({
   id: String(row.id),
   schoolId: String(row.school_id),
@@ -327,7 +334,7 @@ async function reconcile<T extends { executionId: string }>(
   wanted: T[],
   toRow: (record: T) => Record<string, unknown>,
   openOnly?: { column: string; open: string; closed: string },
-): Promise<void> {
+): Promise<T[]> {
   const existingQuery = trx(table).where({ instance_id: instanceId }).select("execution_id");
   if (openOnly) existingQuery.where(openOnly.column, openOnly.open);
   const existing = new Set((await existingQuery).map((row: { execution_id: string }) => row.execution_id));
@@ -338,8 +345,9 @@ async function reconcile<T extends { executionId: string }>(
     if (openOnly) await removal.where(openOnly.column, openOnly.open).update({ [openOnly.column]: openOnly.closed });
     else await removal.delete();
   }
-  const fresh = wanted.filter((record) => !existing.has(record.executionId)).map(toRow);
-  if (fresh.length > 0) await trx(table).insert(fresh);
+  const fresh = wanted.filter((record) => !existing.has(record.executionId));
+  if (fresh.length > 0) await trx(table).insert(fresh.map(toRow));
+  return fresh;
 }
 
 export class ProcessRepository {
@@ -404,8 +412,9 @@ export class ProcessRepository {
     return toNumber(row?.count ?? 0);
   }
 
-  async commit(change: InstanceCommit): Promise<void> {
-    await this.knex.transaction(async (trx) => {
+  /** Returns the wait rows that are new with this commit (the others were already there). */
+  async commit(change: InstanceCommit): Promise<NewWaits> {
+    return this.knex.transaction(async (trx) => {
       const instanceId = change.instance.id;
       if (change.isNew) await trx("process_instances").insert(instanceToRow(change.instance));
       else await trx("process_instances").where({ id: instanceId }).update(instanceToRow(change.instance));
@@ -416,23 +425,38 @@ export class ProcessRepository {
           .update({ status: "completed", completed_at: done.atMs, completed_by: done.completedBy });
       }
       if (change.consumedMessageId) await trx("process_messages").where({ id: change.consumedMessageId }).delete();
+      let created: NewWaits;
       if (change.isNew) {
         if (change.jobs.length) await trx("process_jobs").insert(change.jobs.map(jobToRow));
         if (change.userTasks.length) await trx("process_user_tasks").insert(change.userTasks.map(userTaskToRow));
         if (change.timers.length) await trx("process_timers").insert(change.timers.map(timerToRow));
         if (change.subscriptions.length) await trx("process_subscriptions").insert(change.subscriptions.map(subscriptionToRow));
+        created = { jobs: change.jobs, userTasks: change.userTasks, timers: change.timers, subscriptions: change.subscriptions };
       } else {
-        await reconcile(trx, "process_jobs", instanceId, change.jobs, jobToRow);
-        await reconcile(trx, "process_user_tasks", instanceId, change.userTasks, userTaskToRow, {
-          column: "status",
-          open: "created",
-          closed: "canceled",
-        });
-        await reconcile(trx, "process_timers", instanceId, change.timers, timerToRow);
-        await reconcile(trx, "process_subscriptions", instanceId, change.subscriptions, subscriptionToRow);
+        created = {
+          jobs: await reconcile(trx, "process_jobs", instanceId, change.jobs, jobToRow),
+          userTasks: await reconcile(trx, "process_user_tasks", instanceId, change.userTasks, userTaskToRow, {
+            column: "status",
+            open: "created",
+            closed: "canceled",
+          }),
+          timers: await reconcile(trx, "process_timers", instanceId, change.timers, timerToRow),
+          subscriptions: await reconcile(trx, "process_subscriptions", instanceId, change.subscriptions, subscriptionToRow),
+        };
       }
+      const waiting = [...created.jobs, ...created.userTasks].map((row) => ({
+        schoolId: row.schoolId,
+        instanceId,
+        atMs: change.instance.updatedAtMs,
+        elementId: row.elementId,
+        elementType: "type" in row ? "job" : "user-task",
+        action: "waiting",
+        details: { key: row.id },
+      }));
       if (change.incidents.length) await trx("process_incidents").insert(change.incidents.map(incidentToRow));
-      if (change.history.length) await trx("process_history").insert(change.history.map(historyToRow));
+      const history = [...change.history, ...waiting];
+      if (history.length) await trx("process_history").insert(history.map(historyToRow));
+      return created;
     });
   }
 
