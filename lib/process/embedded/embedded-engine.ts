@@ -478,7 +478,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       if (!still) return false;
       const message = this.processes.get(instance.deploymentId)?.elements.get(subscription.elementId)?.message;
       if (!message) return false;
-      await this.run(instance, false, { kind: "message", messageRefId: message.id, result: variables }, { consumedMessageId });
+      await this.run(instance, false, { kind: "message", elementId: subscription.elementId, messageRefId: message.id, result: variables }, { consumedMessageId });
       return true;
     });
   }

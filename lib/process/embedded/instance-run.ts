@@ -36,7 +36,7 @@ export type RunAction =
   | { kind: "resume" }
   | { kind: "complete"; elementId: string; executionId: string; result: Variables; loopIndex: number | null; localVariables: Variables }
   | { kind: "bpmn-error"; elementId: string; executionId: string; code: string; message: string; result: Variables }
-  | { kind: "message"; messageRefId: string; result: Variables }
+  | { kind: "message"; elementId: string; messageRefId: string; result: Variables }
   | { kind: "signal"; signalRefId: string; result: Variables };
 
 /** bpmn-elements' own `${…}` expressions, for attributes that are not FEEL. */
@@ -184,7 +184,7 @@ export class InstanceRun {
           return;
         }
         case "message":
-          Object.assign(this.variables, action.result);
+          mergeResult(this.process.elements.get(action.elementId), this.variables, action.result, {}, null);
           execution.signal({ id: action.messageRefId });
           return;
         case "signal":
