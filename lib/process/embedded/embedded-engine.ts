@@ -62,6 +62,14 @@ interface WorkerState {
   backlog: boolean;
 }
 
+interface HotInstance {
+  run: InstanceRun;
+  /** updatedAtMs of the save it matches; a different row means the store moved on and the copy is stale. */
+  savedAtMs: number;
+}
+
+const HOT_INSTANCES = 256;
+
 interface ActiveJob {
   attempt: number;
   worker: WorkerState;
@@ -92,6 +100,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
   private readonly activeJobs = new Map<string, ActiveJob>();
   private readonly backoffTimers = new Set<NodeJS.Timeout>();
   private readonly firingTimers = new Set<string>();
+  private readonly hot = new Map<string, HotInstance>();
   private readonly schoolId: string;
   private readonly defaultJobTimeoutMs: number;
   private readonly timerPollMs: number;
@@ -229,8 +238,17 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     const process = this.processes.get(instance.deploymentId);
     if (!process) throw new ProcessNotFoundError(`deployment ${instance.deploymentId} of instance ${instance.id} is not loaded`);
     const variables = { ...instance.variables };
-    const run = new InstanceRun(process, instance.id, variables);
-    await run.open(isNew ? null : instance.state);
+    const hot = this.hot.get(instance.id);
+    this.hot.delete(instance.id);
+    let run: InstanceRun;
+    if (hot && !isNew && hot.savedAtMs === instance.updatedAtMs) {
+      run = hot.run;
+      run.beginStretch(variables);
+    } else {
+      if (hot) await hot.run.evict();
+      run = new InstanceRun(process, instance.id, variables);
+      await run.open(isNew ? null : instance.state);
+    }
     run.apply(action);
     await run.runToWait();
     if (!run.failure && !run.completed) {
@@ -243,7 +261,6 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     const now = Date.now();
     const waits = run.completed || run.failure ? [] : [...run.waits.values()];
     const state = run.completed || run.failure ? null : await run.compactState();
-    await run.evict();
     const status = run.failure ? "failed" : run.completed ? "completed" : "active";
     const updated: ProcessInstanceRecord = {
       ...instance,
@@ -272,17 +289,46 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       history.push({ schoolId: this.schoolId, instanceId: instance.id, atMs: now, elementId: null, elementType: null, action: "completed", details: {} });
     }
     const rows = this.waitRows(updated, waits, now);
-    const created = await this.repo.commit({
-      instance: updated,
-      isNew,
-      ...rows,
-      history,
-      incidents,
-      completedUserTask: extra.completedUserTask ? { ...extra.completedUserTask, atMs: now } : undefined,
-      consumedMessageId: extra.consumedMessageId,
-    });
+    let created: NewWaits;
+    try {
+      created = await this.repo.commit({
+        instance: updated,
+        isNew,
+        ...rows,
+        history,
+        incidents,
+        completedUserTask: extra.completedUserTask ? { ...extra.completedUserTask, atMs: now } : undefined,
+        consumedMessageId: extra.consumedMessageId,
+      });
+    } catch (err) {
+      await run.evict();
+      throw err;
+    }
+    await this.keepHotOrEvict(run, updated, waits, created);
     Object.assign(instance, updated);
     this.afterCommit(updated, waits, created);
+  }
+
+  /**
+   * The state is saved either way. An instance whose next step is a job this engine's own worker takes now stays
+   * in memory, up to HOT_INSTANCES of them, so the job's result does not pay for a rebuild; any other is let go.
+   * One with a pending timer never stays: bpmn-engine would fire it in memory, behind the store's back.
+   */
+  private async keepHotOrEvict(run: InstanceRun, instance: ProcessInstanceRecord, waits: Wait[], created: NewWaits): Promise<void> {
+    const workerTakesJob = created.jobs.some((job) => {
+      const worker = this.workers.get(job.type);
+      return worker !== undefined && !worker.stopped;
+    });
+    if (this.closed || instance.status !== "active" || !workerTakesJob || waits.some((wait) => wait.kind === "timer")) {
+      await run.evict();
+      return;
+    }
+    this.hot.set(instance.id, { run, savedAtMs: instance.updatedAtMs });
+    if (this.hot.size > HOT_INSTANCES) {
+      const [oldestId, oldest] = this.hot.entries().next().value as [string, HotInstance];
+      this.hot.delete(oldestId);
+      await oldest.run.evict();
+    }
   }
 
   private waitRows(instance: ProcessInstanceRecord, waits: Wait[], now: number) {
@@ -921,5 +967,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     for (const active of this.activeJobs.values()) if (active.timeout) clearTimeout(active.timeout);
     this.activeJobs.clear();
     await Promise.all([...this.instanceQueues.values()]);
+    for (const { run } of this.hot.values()) await run.evict();
+    this.hot.clear();
   }
 }

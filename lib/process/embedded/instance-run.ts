@@ -95,7 +95,7 @@ export function mergeResult(
 
 export class InstanceRun {
   readonly waits = new Map<string, Wait>();
-  readonly history: HistoryNote[] = [];
+  history: HistoryNote[] = [];
   completed = false;
   failure: { error: Error; elementId: string | null } | null = null;
   private engine: BpmnEngine | null = null;
@@ -105,8 +105,14 @@ export class InstanceRun {
   constructor(
     readonly process: CompiledProcess,
     readonly instanceId: string,
-    readonly variables: Variables,
+    public variables: Variables,
   ) {}
+
+  /** Continues with an engine kept in memory since its last save: fresh history, the saved variables. */
+  beginStretch(variables: Variables): void {
+    this.history = [];
+    this.variables = variables;
+  }
 
   private localsOf(content: Record<string, unknown> | undefined): Variables {
     if (!content) return {};
@@ -128,6 +134,7 @@ export class InstanceRun {
     };
     const engine = new bpmnEngine.Engine({
       name: this.instanceId,
+      Logger: silentLogger,
       sourceContext: this.process.sourceContext,
       elements: ENGINE_ELEMENTS,
       expressions,
@@ -296,6 +303,12 @@ export class InstanceRun {
       }
     }
   }
+}
+
+/** bpmn-engine's default logger builds a `debug` instance per element and instance: measurable at hundreds per second. */
+const SILENT = { debug: () => undefined, error: () => undefined, warn: () => undefined };
+function silentLogger() {
+  return SILENT;
 }
 
 function settle(): Promise<void> {
