@@ -231,6 +231,8 @@ export class InstanceRun {
     switch (name) {
       case "activity.wait":
         return this.onWait(api);
+      case "activity.call":
+        return this.addWait("call", api, {});
       case "activity.timer":
         return this.addWait("timer", api, { dueAtMs: new Date(api.content.expireAt ?? Date.now()).getTime() });
       case "activity.leave":
@@ -255,7 +257,6 @@ export class InstanceRun {
   private onWait(api: ElementApi): void {
     if (JOB_TASK_TYPES.has(api.type)) return this.addWait("job", api, {});
     if (api.type === "bpmn:UserTask") return this.addWait("user-task", api, {});
-    if (api.type === "bpmn:CallActivity") return this.addWait("call", api, {});
     if (api.type === "bpmn:ReceiveTask" || api.type === "bpmn:MessageEventDefinition") {
       const message = this.process.elements.get(api.id)?.message;
       const key = message?.correlationKey
