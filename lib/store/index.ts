@@ -7,3 +7,5 @@ export { JournalRepository, type JournalQuery } from "./repositories/journal";
 export { STANDARD_ROLES, type NewUser } from "./repositories/users";
 export type { NewIncident } from "./repositories/incidents";
 export type { PassLogEntry, PassLogQuery, PassLogRecord, EncryptedBlob } from "./repositories/access";
+export { ProcessRepository } from "./repositories/process";
+export type * from "./repositories/process";

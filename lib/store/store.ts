@@ -11,6 +11,7 @@ import { DeviceRepository } from "./repositories/devices";
 import { IncidentRepository } from "./repositories/incidents";
 import { JournalRepository } from "./repositories/journal";
 import { PeopleRepository } from "./repositories/people";
+import { ProcessRepository } from "./repositories/process";
 import { SchoolRepository } from "./repositories/schools";
 import { AuditRepository, UserRepository } from "./repositories/users";
 
@@ -77,6 +78,7 @@ export class Store {
   readonly users: UserRepository;
   readonly audit: AuditRepository;
   readonly access: AccessRepository;
+  readonly processes: ProcessRepository;
   private closed = false;
   private checkpointer: Worker | null = null;
 
@@ -92,6 +94,7 @@ export class Store {
     this.users = new UserRepository(knex);
     this.audit = new AuditRepository(knex);
     this.access = new AccessRepository(knex);
+    this.processes = new ProcessRepository(knex);
   }
 
   get dialect(): StoreConfig["dialect"] {

@@ -2,6 +2,7 @@
 import type { Knex } from "knex";
 import * as core from "./001_core";
 import * as access from "./002_access";
+import * as processEngine from "./003_process";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ["001_core", core],
   ["002_access", access],
+  ["003_process", processEngine],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {
