@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { buildSettings, type AppSettings } from "../../settings";
 import { ConfigError, StoreUnavailableError, errorMessage } from "../errors";
 import { acquireStore, describeStore, parseDatabaseUrl, releaseStore, type Store } from "../store";
+import { TASK_API_PATH } from "../process/task-api";
 import { startSimulatedCampus, type SimulatedCampus } from "../../sim/campus";
 import { seedDemoSchool } from "../../sim/demo-school";
 import { installPrebuiltFlows } from "./prebuilt-flows";
@@ -34,8 +35,15 @@ function fail(setting: string, message: string): never {
   process.exit(1);
 }
 
+function isTaskApi(url: string | undefined): boolean {
+  const pathname = (url ?? "").split("?")[0];
+  return pathname === TASK_API_PATH || pathname.startsWith(`${TASK_API_PATH}/`);
+}
+
 export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
   const settings = buildSettings(env);
+  // The prebuilt flows' process engine runs for this school.
+  process.env.SCHOOL_ID = env.SCHOOL_ID || process.env.SCHOOL_ID || "demo-school";
   const storeConfig = parseDatabaseUrl(settings.databaseUrl, settings.dataDir);
   const store = await acquireStore(storeConfig);
   if (settings.simulatedCampus) await seedDemoSchool(store);
@@ -46,6 +54,14 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   const RED = require("node-red") as NodeRedRuntime;
   const server = http.createServer((req, res) => {
     RED.httpAdmin(req, res, () => {
+      // The task-list API logs in the school's own users (safety officers, teachers, guards) itself.
+      if (isTaskApi(req.url)) {
+        RED.httpNode(req, res, () => {
+          res.statusCode = 404;
+          res.end("Not found");
+        });
+        return;
+      }
       // Embedded Node-RED does not apply httpNodeAuth itself: dashboards and HTTP-in flows are guarded here.
       if (!settings.nodeAuthorized(req.headers.authorization)) {
         res.statusCode = 401;

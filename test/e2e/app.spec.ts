@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import bcrypt from "bcryptjs";
 import { Store, parseDatabaseUrl } from "../../lib/store";
 import { APP_ENTRY as ENTRY, appEnv, basicAuth as basic, startApp } from "../support/app";
 import { listeningSockets, startChild, stopChild, type Child } from "../support/processes";
@@ -115,6 +116,28 @@ describe("app (npm start) end to end", function () {
       } finally {
         await store.close();
       }
+    });
+
+    it("starts the device-fault process for a device that went offline; maintenance sees it in the task list with its own login", async function () {
+      const store = await Store.open(parseDatabaseUrl(undefined, dataDir));
+      try {
+        await store.users.create({ id: "e2e-maint", schoolId: "demo-school", username: "wang.maint", displayName: "王师傅", passwordHash: bcrypt.hashSync("spanner-42", 4), personId: null, roles: ["maintenance"] });
+      } finally {
+        await store.close();
+      }
+      const offline = { ...panic, eventId: "e2e-offline-1", kind: "device-offline", severity: "medium", deviceId: "demo-school-cam-gate-south", zoneId: "demo-school-gate-south", source: "device" };
+      const posted = await fetch(`${app.url}/api/events`, { method: "POST", headers: { "content-type": "application/json", authorization: auth }, body: JSON.stringify(offline) });
+      assert.equal(posted.status, 202);
+      assert.equal((await fetch(`${app.url}/api/tasks`)).status, 401, "the task list needs a login");
+      assert.equal((await fetch(`${app.url}/api/tasks`, { headers: { authorization: basic("wang.maint", "wrong") } })).status, 401);
+      let tasks: Array<{ businessKey: string; bpmnProcessId: string; formId: string }> = [];
+      for (let i = 0; i < 100 && !tasks.some((t) => t.businessKey === "e2e-offline-1"); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const response = await fetch(`${app.url}/api/tasks`, { headers: { authorization: basic("wang.maint", "spanner-42") } });
+        assert.equal(response.status, 200);
+        tasks = ((await response.json()) as { tasks: typeof tasks }).tasks;
+      }
+      assert.deepEqual(tasks.filter((t) => t.businessKey === "e2e-offline-1").map((t) => [t.bpmnProcessId, t.formId]), [["device-fault", "device-fault-check"]]);
     });
 
     it("runs the intake flow: an event is journaled once and answered 202, a bad one 400", async function () {
