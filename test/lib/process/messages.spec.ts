@@ -61,7 +61,8 @@ describeEachStore("Feature: message correlation", (ctx) => {
 });
 
 async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 100; i += 1) {
+  // Up to 5 s: the buffered message is delivered in the background after the instance's first save.
+  for (let i = 0; i < 250; i += 1) {
     const value = await probe();
     if (accept(value)) return value;
     await new Promise((resolve) => setTimeout(resolve, 20));
