@@ -1,5 +1,7 @@
 // The process-engine config node as the process nodes see it.
 import type { Node } from "node-red";
+import { errorMessage } from "../errors";
+import { shortReason } from "./status";
 import type { DeploymentReport, ProcessHost } from "../process/host";
 
 export interface ProcessEngineNode extends Node {
@@ -28,4 +30,15 @@ export function firstText(...candidates: unknown[]): string | null {
     if (typeof candidate === "number" && Number.isFinite(candidate)) return String(candidate);
   }
   return null;
+}
+
+/** Ends an input handler's work: done() on success; on failure the node shows the reason and done(err) reaches Catch nodes. */
+export function settleInput(work: Promise<void>, done: (err?: Error) => void, showFailure: (reason: string) => void): void {
+  work.then(
+    () => done(),
+    (err: unknown) => {
+      showFailure(shortReason(errorMessage(err)));
+      done(err as Error);
+    },
+  );
 }

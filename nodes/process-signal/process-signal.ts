@@ -1,8 +1,8 @@
 // process-signal: broadcasts a signal (e.g. all-clear) to every instance of the school that waits for it.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
-import { ValidationError, errorMessage } from "../../lib/errors";
-import { firstText, processEngineNode, variablesOf } from "../../lib/nodered/process";
-import { shortReason, statusFailed, statusOk } from "../../lib/nodered/status";
+import { ValidationError } from "../../lib/errors";
+import { firstText, processEngineNode, settleInput, variablesOf } from "../../lib/nodered/process";
+import { statusFailed, statusOk } from "../../lib/nodered/status";
 
 interface SignalDef extends NodeDef {
   engine: string;
@@ -16,20 +16,18 @@ export = function register(RED: NodeAPI): void {
     if (!engineNode) this.status(statusFailed(RED._("process-signal.errors.engine")));
 
     this.on("input", (msg: NodeMessageInFlow, send, done) => {
-      void (async () => {
-        if (!engineNode) throw new ValidationError(RED._("process-signal.errors.engine"), "engine");
-        const name = firstText(def.signalName, msg.topic);
-        if (!name) throw new ValidationError(RED._("process-signal.errors.name"), "topic");
-        const host = await engineNode.host();
-        const result = await host.engine.broadcastSignal({ name, variables: variablesOf(msg.payload) });
-        this.status(statusOk(RED._("process-signal.status.sent", { name, count: result.signaledInstanceIds.length })));
-        send({ ...msg, payload: result });
-      })().then(
-        () => done(),
-        (err: unknown) => {
-          this.status(statusFailed(shortReason(errorMessage(err))));
-          done(err as Error);
-        },
+      settleInput(
+        (async () => {
+          if (!engineNode) throw new ValidationError(RED._("process-signal.errors.engine"), "engine");
+          const name = firstText(def.signalName, msg.topic);
+          if (!name) throw new ValidationError(RED._("process-signal.errors.name"), "topic");
+          const host = await engineNode.host();
+          const result = await host.engine.broadcastSignal({ name, variables: variablesOf(msg.payload) });
+          this.status(statusOk(RED._("process-signal.status.sent", { name, count: result.signaledInstanceIds.length })));
+          send({ ...msg, payload: result });
+        })(),
+        done,
+        (reason) => this.status(statusFailed(reason)),
       );
     });
   }
