@@ -1,8 +1,10 @@
 // Embedded process engine on SQLite: start-to-end rate, heap per waiting instance, rehydrate-and-complete rate, and
 // the latency to a lockdown's first job while other instances start at 100/s.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { EmbeddedProcessEngine } from "../../lib/process";
+import { speedupsInstalled } from "../../lib/process/embedded/speedups";
 import { Store } from "../../lib/store";
 import { tempDir } from "../support/stores";
 import { nowMs, percentile, report } from "./_stats";
@@ -81,7 +83,17 @@ async function main(): Promise<void> {
   let began = nowMs();
   await pool(startToEnd, 32, async () => void (await engine.startInstance({ bpmnProcessId: "bench-notify" })));
   while (completedJobs < target) await new Promise((resolve) => setTimeout(resolve, 2));
-  report("process-start-to-end-per-s", startToEnd / ((nowMs() - began) / 1000), "instances/s");
+  const startToEndPerS = startToEnd / ((nowMs() - began) / 1000);
+  report("process-start-to-end-per-s", startToEndPerS, "instances/s");
+  // The same process on bpmn-engine alone (no store, as shipped), in a child process so this machine's speed today is the yardstick.
+  const alonePerS = Number(
+    execFileSync(process.execPath, [path.join(__dirname, "_process-engine-alone.js"), NOTIFY_ONCE, "2000"], {
+      env: { ...process.env, SSF_ENGINE_SPEEDUPS: "off" },
+    }).toString(),
+  );
+  report("process-bpmn-engine-alone-per-s", alonePerS, "instances/s");
+  report("process-start-to-end-vs-engine-alone", startToEndPerS / alonePerS, "x");
+  if (!speedupsInstalled()) process.stdout.write("# engine speedups are off (SSF_ENGINE_SPEEDUPS=off or another smqp / bpmn-elements version)\n");
 
   // Instances waiting at a user task are in the store only: the heap should not grow with them.
   collectGarbage();
@@ -94,6 +106,9 @@ async function main(): Promise<void> {
   report("process-waiting-instances", WAITING_INSTANCES, "instances");
   report("process-waiting-start-per-s", WAITING_INSTANCES / waitingSeconds, "instances/s");
   report("process-waiting-heap-per-instance", (heapAfter - heapBefore) / WAITING_INSTANCES / 1024, "KB");
+
+  const waitingState = (await store.processes.instances({ schoolId: "default", businessKey: `wait-${WAITING_INSTANCES - 1}` }))[0]?.state ?? "";
+  report("process-saved-state-at-user-task", waitingState.length / 1024, "KB");
 
   // Rehydrate from the saved state, complete the user task, run to the end, save.
   const toComplete = (await engine.listUserTasks({ bpmnProcessId: "bench-acknowledge" })).slice(0, 3000);
@@ -127,8 +142,8 @@ async function main(): Promise<void> {
     await Promise.all(inFlight);
   })();
   const startedAt = new Map<string, number>();
-  // One lockdown every 200 ms: a school rarely has more, and each one also opens its roll-call tasks.
-  const samples = 60;
+  // One lockdown every 200 ms (150 of them, so the p99 is not just the slowest): a school rarely has more, and each one also opens its roll-call tasks.
+  const samples = 150;
   for (let i = 0; i < samples; i += 1) {
     const key = `lockdown-${i}`;
     startedAt.set(key, nowMs());
@@ -143,8 +158,6 @@ async function main(): Promise<void> {
   report("process-first-job-p50", percentile(latencies, 50), "ms");
   report("process-first-job-p99", percentile(latencies, 99), "ms");
 
-  const waitingState = (await store.processes.instances({ schoolId: "default", businessKey: `wait-${WAITING_INSTANCES - 1}` }))[0]?.state ?? "";
-  report("process-saved-state-at-user-task", waitingState.length / 1024, "KB");
   const lockdownState = (await store.processes.instances({ schoolId: "default", businessKey: "lockdown-0" }))[0]?.state ?? "";
   report("process-saved-state-lockdown-roll-call", lockdownState.length / 1024, "KB");
   await engine.close();

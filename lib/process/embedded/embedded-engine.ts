@@ -71,6 +71,8 @@ interface HotInstance {
 const HOT_INSTANCES = 256;
 
 interface ActiveJob {
+  /** The row as offered (or as read for an outcome by key): an outcome for a held job needs no read. */
+  job: ProcessJobRecord;
   attempt: number;
   worker: WorkerState;
   timeout: NodeJS.Timeout | null;
@@ -665,7 +667,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       this.releaseJob(job.id);
     }, worker.timeoutMs);
     timeout.unref();
-    this.activeJobs.set(job.id, { attempt, worker, timeout });
+    this.activeJobs.set(job.id, { job, attempt, worker, timeout });
     const { "#loopIndex": _loopIndex, ...locals } = job.localVariables;
     const activated: ActivatedJob = {
       key: job.id,
@@ -710,7 +712,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     }
     const worker = this.workers.get(job.type) ?? this.detachedWorker(job.type);
     worker.active += 1;
-    this.activeJobs.set(job.id, { attempt: -1, worker, timeout: null });
+    this.activeJobs.set(job.id, { job, attempt: -1, worker, timeout: null });
   }
 
   private detachedWorker(type: string): WorkerState {
@@ -739,7 +741,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
   }
 
   private async jobOrThrow(jobKey: string): Promise<ProcessJobRecord> {
-    const job = await this.repo.job(jobKey);
+    const job = this.activeJobs.get(jobKey)?.job ?? (await this.repo.job(jobKey));
     if (!job) throw new ProcessNotFoundError(`no job ${jobKey} (it may have been completed already)`);
     return job;
   }

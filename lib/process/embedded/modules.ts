@@ -1,5 +1,8 @@
 // The ES-module and untyped packages the embedded engine uses, loaded with require (Node ≥ 20.19) and typed as used here.
 import type { EventEmitter } from "node:events";
+import { installSpeedups } from "./speedups";
+
+installSpeedups();
 
 export interface FeelTree {
   iterate(visitor: { enter(node: { type: { isError: boolean }; from: number }): void }): void;

@@ -326,18 +326,39 @@ const historyToRow = (record: ProcessHistoryRecord) => ({
   details: toJsonColumn(record.details),
 });
 
+type WaitTable = "process_jobs" | "process_user_tasks" | "process_timers" | "process_subscriptions";
+
+/** The execution ids an instance waits on, per table, in one query (open user tasks only). */
+async function existingWaits(trx: Knex.Transaction, instanceId: string): Promise<Map<WaitTable, Set<string>>> {
+  const rows = (await trx
+    .select(trx.raw("'process_jobs' as wait_table"), "execution_id")
+    .from("process_jobs")
+    .where({ instance_id: instanceId })
+    .unionAll((union) => {
+      union.select(trx.raw("'process_user_tasks' as wait_table"), "execution_id").from("process_user_tasks").where({ instance_id: instanceId, status: "created" });
+    })
+    .unionAll((union) => {
+      union.select(trx.raw("'process_timers' as wait_table"), "execution_id").from("process_timers").where({ instance_id: instanceId });
+    })
+    .unionAll((union) => {
+      union.select(trx.raw("'process_subscriptions' as wait_table"), "execution_id").from("process_subscriptions").where({ instance_id: instanceId });
+    })) as Array<{ wait_table: WaitTable; execution_id: string }>;
+  const existing = new Map<WaitTable, Set<string>>();
+  for (const table of ["process_jobs", "process_user_tasks", "process_timers", "process_subscriptions"] as const) existing.set(table, new Set());
+  for (const row of rows) existing.get(row.wait_table)?.add(row.execution_id);
+  return existing;
+}
+
 /** Rows the instance no longer waits on go; new ones come; rows that stay keep what happened to them (retries). */
 async function reconcile<T extends { executionId: string }>(
   trx: Knex.Transaction,
-  table: string,
+  table: WaitTable,
   instanceId: string,
+  existing: Set<string>,
   wanted: T[],
   toRow: (record: T) => Record<string, unknown>,
   openOnly?: { column: string; open: string; closed: string },
 ): Promise<T[]> {
-  const existingQuery = trx(table).where({ instance_id: instanceId }).select("execution_id");
-  if (openOnly) existingQuery.where(openOnly.column, openOnly.open);
-  const existing = new Set((await existingQuery).map((row: { execution_id: string }) => row.execution_id));
   const wantedIds = new Set(wanted.map((record) => record.executionId));
   const gone = [...existing].filter((id) => !wantedIds.has(id));
   if (gone.length > 0) {
@@ -433,15 +454,17 @@ export class ProcessRepository {
         if (change.subscriptions.length) await trx("process_subscriptions").insert(change.subscriptions.map(subscriptionToRow));
         created = { jobs: change.jobs, userTasks: change.userTasks, timers: change.timers, subscriptions: change.subscriptions };
       } else {
+        const existing = await existingWaits(trx, instanceId);
+        const of = (table: WaitTable) => existing.get(table) as Set<string>;
         created = {
-          jobs: await reconcile(trx, "process_jobs", instanceId, change.jobs, jobToRow),
-          userTasks: await reconcile(trx, "process_user_tasks", instanceId, change.userTasks, userTaskToRow, {
+          jobs: await reconcile(trx, "process_jobs", instanceId, of("process_jobs"), change.jobs, jobToRow),
+          userTasks: await reconcile(trx, "process_user_tasks", instanceId, of("process_user_tasks"), change.userTasks, userTaskToRow, {
             column: "status",
             open: "created",
             closed: "canceled",
           }),
-          timers: await reconcile(trx, "process_timers", instanceId, change.timers, timerToRow),
-          subscriptions: await reconcile(trx, "process_subscriptions", instanceId, change.subscriptions, subscriptionToRow),
+          timers: await reconcile(trx, "process_timers", instanceId, of("process_timers"), change.timers, timerToRow),
+          subscriptions: await reconcile(trx, "process_subscriptions", instanceId, of("process_subscriptions"), change.subscriptions, subscriptionToRow),
         };
       }
       const waiting = [...created.jobs, ...created.userTasks].map((row) => ({

@@ -1,0 +1,223 @@
+// Faster equivalents of three hot functions in smqp and bpmn-elements, installed once when the embedded engine loads.
+//
+// A start → service task → end instance sends ~1,700 smqp messages; profiled, a third of bpmn-engine's time went to
+// `Math.random().toString(16)` ids (one per message, queue, consumer and execution) and to copying each message's
+// fields and properties twice. The replacements keep every observable behaviour: ids stay unique (a per-process random
+// prefix and a counter, so ids saved by an earlier process never collide with new ones) and messages carry the same
+// fields and properties. They are installed only for the versions they were written against; any other version runs
+// unchanged (and slower), which `speedupsInstalled()` reports; SSF_ENGINE_SPEEDUPS=off leaves them out.
+import crypto from "node:crypto";
+import path from "node:path";
+
+interface SmqpShared {
+  generateId(): string;
+  getRoutingKeyPattern(pattern: string): { test(routingKey: string): boolean };
+}
+
+interface SmqpMessageModule {
+  Message: MessageConstructor;
+}
+
+type MessageConstructor = (new (fields: Record<string, unknown>, content: unknown, properties: Record<string, unknown> | undefined, onConsumed: unknown) => object) & {
+  prototype: object;
+  length: number;
+};
+
+interface SmqpQueueModule {
+  Queue: { prototype: QueueLike };
+}
+
+interface QueueLike {
+  options: { messageTtl?: number };
+  messages: object[];
+  emit(event: string, content: unknown): void;
+  evictFirst(message: object): boolean | undefined;
+  queueMessage(fields: Record<string, unknown> | undefined, content: unknown, properties?: Record<string, unknown>): number | undefined;
+  _getCapacity(): number;
+  _consumeNext(): number | undefined;
+  _onMessageConsumed: unknown;
+}
+
+interface SmqpExchangeModule {
+  EventExchange: (name?: string) => { constructor: { prototype: ExchangeLike } };
+}
+
+interface BindingLike {
+  testPattern(routingKey: string): boolean;
+  queue: { queueMessage(fields: Record<string, unknown>, content: unknown, properties?: Record<string, unknown>): unknown };
+}
+
+interface ExchangeLike {
+  name: string;
+  type: string;
+  publish(routingKey: string, content: unknown, properties?: Record<string, unknown>): unknown;
+  _emitReturn(routingKey: string, content: unknown, properties?: Record<string, unknown>): unknown;
+}
+
+interface ElementsShared {
+  brokerSafeId(id: string): string;
+  getUniqueId(prefix: string): string;
+}
+
+const SMQP_VERSIONS = /^11\.0\./;
+const BPMN_ELEMENTS_VERSIONS = /^17\./;
+
+let installed: boolean | null = null;
+
+function packageDir(name: string): string {
+  // The packages' "exports" hide their dist files from require; their main entry sits in the same folder.
+  return path.dirname(require.resolve(name));
+}
+
+function versionOf(name: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(path.join(packageDir(name), "..", "package.json")) as { version: string }).version;
+}
+
+/** Installs the replacements once; true when they are in place. */
+export function installSpeedups(): boolean {
+  if (installed !== null) return installed;
+  installed = false;
+  if (process.env.SSF_ENGINE_SPEEDUPS === "off") return false;
+  if (!SMQP_VERSIONS.test(versionOf("smqp")) || !BPMN_ELEMENTS_VERSIONS.test(versionOf("bpmn-elements"))) return false;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const smqpDir = packageDir("smqp");
+  const shared = require(path.join(smqpDir, "shared.js")) as SmqpShared;
+  const messageModule = require(path.join(smqpDir, "Message.js")) as SmqpMessageModule;
+  const queueModule = require(path.join(smqpDir, "Queue.js")) as SmqpQueueModule;
+  const elementsShared = require(path.join(packageDir("bpmn-elements"), "shared.js")) as ElementsShared;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const Original = messageModule.Message;
+  if (typeof shared.generateId !== "function" || typeof elementsShared.getUniqueId !== "function" || Original.length !== 4) return false;
+
+  const prefix = crypto.randomBytes(3).toString("hex");
+  let counter = 0;
+  const nextId = (): string => prefix + (counter++).toString(36);
+  shared.generateId = nextId;
+  // Every binding compiles its pattern (a RegExp for wildcards); the compiled patterns hold no state, so one per text.
+  const compilePattern = shared.getRoutingKeyPattern;
+  const compiledPatterns = new Map<string, { test(routingKey: string): boolean }>();
+  shared.getRoutingKeyPattern = (pattern: string) => {
+    let compiled = compiledPatterns.get(pattern);
+    if (!compiled) {
+      compiled = compilePattern(pattern);
+      if (compiledPatterns.size < 10_000) compiledPatterns.set(pattern, compiled);
+    }
+    return compiled;
+  };
+  elementsShared.getUniqueId = (idPrefix: string) => `${elementsShared.brokerSafeId(idPrefix)}_${nextId()}`;
+
+  const kPending = Symbol.for("pending");
+  const kOnConsumed = Symbol.for("onConsumed");
+  // Same fields (without consumerTag) and properties (messageId, timestamp and ttl filled in) as smqp's Message.
+  function Message(this: Record<symbol | string, unknown>, fields: Record<string, unknown>, content: unknown, properties: Record<string, unknown> | undefined, onConsumed: unknown) {
+    this[kOnConsumed] = [null, onConsumed];
+    this[kPending] = false;
+    const messageProperties: Record<string, unknown> = properties ? Object.assign({}, properties) : {};
+    if (!messageProperties.messageId) messageProperties.messageId = `smq.mid-${nextId()}`;
+    const timestamp = (messageProperties.timestamp as number) || (messageProperties.timestamp = Date.now());
+    if (messageProperties.expiration) messageProperties.ttl = timestamp + parseInt(String(messageProperties.expiration), 10);
+    const messageFields: Record<string, unknown> = {};
+    for (const key in fields) if (key !== "consumerTag") messageFields[key] = fields[key];
+    this.fields = messageFields;
+    this.content = content;
+    this.properties = messageProperties;
+  }
+  Message.prototype = Original.prototype;
+  messageModule.Message = Message as unknown as MessageConstructor;
+
+  // smqp's queueMessage copies the properties only for Message to copy them again.
+  const kStopped = Symbol.for("stopped");
+  const kAvailableCount = Symbol.for("availableCount");
+  const queuePrototype = queueModule.Queue.prototype as QueueLike & Record<symbol, unknown>;
+  queuePrototype.queueMessage = function queueMessage(this: QueueLike & Record<symbol, unknown>, fields, content, properties) {
+    if (fields && typeof fields !== "object") throw new TypeError("fields must be an object");
+    if (properties && typeof properties !== "object") throw new TypeError("properties must be an object");
+    if (this[kStopped]) return undefined;
+    const messageTtl = this.options.messageTtl;
+    const messageProperties = messageTtl && !(properties && "expiration" in properties) ? { ...properties, expiration: messageTtl } : properties;
+    const message = new messageModule.Message(fields ?? {}, content, messageProperties, this._onMessageConsumed);
+    const capacity = this._getCapacity();
+    this.messages.push(message);
+    (this[kAvailableCount] as number)++;
+    let discarded: boolean | undefined;
+    switch (capacity) {
+      case 0:
+        discarded = this.evictFirst(message);
+        break;
+      case 1:
+        this.emit("saturated", this);
+        break;
+    }
+    return discarded ? 0 : this._consumeNext();
+  };
+  installExchangeDelivery(require(path.join(smqpDir, "Exchange.js")) as SmqpExchangeModule); // eslint-disable-line @typescript-eslint/no-require-imports
+  installed = true;
+  return true;
+}
+
+/**
+ * smqp routes every publish through a delivery queue and its consumer (two more messages per publish) only to keep
+ * publishes made while one is being routed behind it. Routing directly, with those nested publishes held in a plain
+ * array until the one before them is routed, keeps that order. A delivery queue that holds messages (recovered from
+ * a saved state) is left to smqp.
+ */
+function installExchangeDelivery(exchangeModule: SmqpExchangeModule): void {
+  const kStopped = Symbol.for("stopped");
+  const kBindings = Symbol.for("bindings");
+  const kDeliveryQueue = Symbol.for("deliveryQueue");
+  const kHeld = Symbol("heldPublishes");
+  const kRouting = Symbol("routing");
+  type Exchange = ExchangeLike & Record<symbol, unknown>;
+  const prototype = exchangeModule.EventExchange("speedups-probe").constructor.prototype as Exchange;
+  const smqpPublish = prototype.publish;
+
+  const route = (exchange: Exchange, routingKey: string, content: unknown, properties: Record<string, unknown> | undefined): void => {
+    const bindings = exchange[kBindings] as BindingLike[];
+    if (exchange.type === "topic") {
+      let delivered = 0;
+      for (const binding of bindings.slice()) {
+        if (!binding.testPattern(routingKey)) continue;
+        binding.queue.queueMessage({ routingKey, exchange: exchange.name }, content, properties);
+        delivered += 1;
+      }
+      if (!delivered) exchange._emitReturn(routingKey, content, properties);
+      return;
+    }
+    const target = bindings.find((binding) => binding.testPattern(routingKey));
+    if (!target) {
+      exchange._emitReturn(routingKey, content, properties);
+      return;
+    }
+    if (bindings.length > 1) {
+      bindings.splice(bindings.indexOf(target), 1);
+      bindings.push(target);
+    }
+    target.queue.queueMessage({ routingKey, exchange: exchange.name }, content, properties);
+  };
+
+  prototype.publish = function publish(this: Exchange, routingKey: string, content: unknown, properties?: Record<string, unknown>) {
+    if (this[kStopped]) return undefined;
+    if (!(this[kBindings] as unknown[]).length) return this._emitReturn(routingKey, content, properties);
+    if ((this[kDeliveryQueue] as { messageCount: number }).messageCount) return smqpPublish.call(this, routingKey, content, properties);
+    const held = (this[kHeld] as unknown[] | undefined) ?? (this[kHeld] = []);
+    held.push(routingKey, content, properties);
+    if (this[kRouting]) return 0;
+    this[kRouting] = true;
+    try {
+      while (held.length) {
+        const heldKey = held.shift() as string;
+        const heldContent = held.shift();
+        route(this, heldKey, heldContent, held.shift() as Record<string, unknown> | undefined);
+      }
+    } finally {
+      this[kRouting] = false;
+    }
+    return 1;
+  };
+}
+
+/** Whether the replacements are in place (false for smqp or bpmn-elements versions they were not written for). */
+export function speedupsInstalled(): boolean {
+  return installed === true;
+}
