@@ -469,6 +469,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
               kind: "call",
               executionId: subscription.executionId,
               ownerExecutionId: subscription.executionId,
+              scopeExecutionIds: [],
               elementId: subscription.elementId,
               element,
               localVariables: {},

@@ -13,6 +13,8 @@ export interface Wait {
   executionId: string;
   /** The activity execution whose leaving ends this wait (the task for a multi-instance iteration). */
   ownerExecutionId: string;
+  /** Executions of the sub-processes around it, innermost first: an interrupted sub-process ends its waits silently. */
+  scopeExecutionIds: string[];
   elementId: string;
   element: ElementModel | undefined;
   /** Multi-instance element, loop counter and evaluated input mappings. */
@@ -238,7 +240,9 @@ export class InstanceRun {
       case "activity.leave":
       case "activity.discard":
         for (const [key, wait] of this.waits) {
-          if (wait.ownerExecutionId === api.executionId || wait.executionId === api.executionId) this.waits.delete(key);
+          if (wait.ownerExecutionId === api.executionId || wait.executionId === api.executionId || wait.scopeExecutionIds.includes(api.executionId)) {
+            this.waits.delete(key);
+          }
         }
         return;
       case "activity.consumed":
@@ -247,7 +251,7 @@ export class InstanceRun {
         this.waits.delete(api.executionId);
         return;
       case "activity.end":
-        if (!api.type.endsWith("EventDefinition")) {
+        if (!api.type.endsWith("EventDefinition") && !this.process.helperIds.has(api.id)) {
           this.history.push({ atMs: Date.now(), elementId: api.id, elementType: api.type.replace("bpmn:", ""), action: "completed", details: {} });
         }
         return;
@@ -280,10 +284,14 @@ export class InstanceRun {
       this.failure = { error: err instanceof Error ? err : new Error(String(err)), elementId: api.id };
       return;
     }
+    const scopeExecutionIds = [parent?.executionId, ...(parent?.path ?? []).map((scope) => scope.executionId)].filter(
+      (executionId): executionId is string => typeof executionId === "string" && executionId !== ownerExecutionId,
+    );
     this.waits.set(api.executionId, {
       kind,
       executionId: api.executionId,
       ownerExecutionId,
+      scopeExecutionIds,
       elementId: api.id,
       element,
       localVariables,

@@ -1,5 +1,6 @@
 // Reads a Camunda 8 BPMN file: checks what the embedded engine needs from it and prepares one runnable context per process.
 import type { DeploymentProblem } from "../engine";
+import { hasEventSubProcesses, rewriteEventSubProcesses } from "./event-subprocess";
 import { feelSyntaxProblem, isFeel } from "./feel";
 import { BpmnModdle, bpmnElements, serializer, zeebeSchema, type ModdleElement, type SourceContext } from "./modules";
 
@@ -46,6 +47,8 @@ export interface CompiledProcess {
   bpmnProcessId: string;
   resourceName: string;
   elements: Map<string, ElementModel>;
+  /** Elements added to run event sub-processes (see event-subprocess.ts): not the author's, kept out of history. */
+  helperIds: Set<string>;
   sourceContext: SourceContext;
 }
 
@@ -245,9 +248,10 @@ function prepareContext(moddleContext: unknown, bpmnProcessId: string, models: M
 
 export async function compileResource(resourceName: string, xml: string): Promise<CompiledResource> {
   const problems = new ProblemList(resourceName);
+  const moddle = new BpmnModdle({ zeebe: zeebeSchema });
   let parsed: Awaited<ReturnType<InstanceType<typeof BpmnModdle>["fromXML"]>>;
   try {
-    parsed = await new BpmnModdle({ zeebe: zeebeSchema }).fromXML(xml);
+    parsed = await moddle.fromXML(xml);
   } catch (err) {
     problems.add(null, `not readable BPMN XML: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
     return { processes: [], problems: problems.problems };
@@ -255,9 +259,22 @@ export async function compileResource(resourceName: string, xml: string): Promis
   for (const warning of parsed.warnings) {
     problems.add(warning.element?.id ?? null, warning.message.split("\n")[0]);
   }
-  const executable = ((parsed.rootElement.rootElements as ModdleElement[] | undefined) ?? []).filter(
-    (element) => element.$type === "bpmn:Process" && element.isExecutable === true,
-  );
+  const executableIn = (root: ModdleElement) =>
+    ((root.rootElements as ModdleElement[] | undefined) ?? []).filter((element) => element.$type === "bpmn:Process" && element.isExecutable === true);
+  const withEventSubProcesses = executableIn(parsed.rootElement).filter(hasEventSubProcesses);
+  const unrunnable = new Set<string>();
+  const helperIds = new Map<string, Set<string>>();
+  if (withEventSubProcesses.length > 0 && parsed.warnings.length === 0) {
+    // Rewritten on the object tree, then written out and read again so every reference is resolved as in a file.
+    for (const process of withEventSubProcesses) {
+      const rewrite = rewriteEventSubProcesses(moddle, process);
+      for (const problem of rewrite.problems) problems.add(problem.elementId, problem.message);
+      if (rewrite.problems.length > 0) unrunnable.add(process.id ?? "");
+      helperIds.set(process.id ?? "", new Set(rewrite.helperIds));
+    }
+    parsed = await moddle.fromXML((await moddle.toXML(parsed.rootElement)).xml);
+  }
+  const executable = executableIn(parsed.rootElement);
   if (executable.length === 0) problems.add(null, 'no executable process (isExecutable="true")');
   const compiled: CompiledProcess[] = [];
   trimExpressionBodies(parsed.rootElement);
@@ -265,12 +282,13 @@ export async function compileResource(resourceName: string, xml: string): Promis
     const models = new Map<string, ElementModel>();
     const before = problems.problems.length;
     collectElements(process, models, problems);
-    if (problems.problems.length > before || parsed.warnings.length > 0) continue;
+    if (problems.problems.length > before || parsed.warnings.length > 0 || unrunnable.has(process.id ?? "")) continue;
     try {
       compiled.push({
         bpmnProcessId: process.id ?? "",
         resourceName,
         elements: models,
+        helperIds: helperIds.get(process.id ?? "") ?? new Set(),
         sourceContext: prepareContext(parsed, process.id ?? "", models),
       });
     } catch (err) {

@@ -22,6 +22,8 @@ export interface ModdleElement {
 
 export interface BpmnModdleInstance {
   fromXML(xml: string): Promise<{ rootElement: ModdleElement; warnings: Array<{ message: string; element?: ModdleElement }> }>;
+  toXML(element: ModdleElement): Promise<{ xml: string }>;
+  create(type: string, properties?: Record<string, unknown>): ModdleElement;
 }
 
 /** moddle-context-serializer's context: opaque to us apart from the parts prepareContext adjusts. */
@@ -45,7 +47,7 @@ export interface ElementApi {
   name?: string;
   content: Record<string, unknown> & {
     executionId: string;
-    parent?: { id?: string; executionId?: string };
+    parent?: { id?: string; executionId?: string; path?: Array<{ id?: string; executionId?: string }> };
     isMultiInstance?: boolean;
     index?: number;
     expireAt?: string | Date;

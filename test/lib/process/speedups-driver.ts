@@ -65,7 +65,8 @@ async function runFixture(name: string, xml: string): Promise<Record<string, unk
 async function main(): Promise<void> {
   const report: Record<string, unknown> = { speedups: speedupsInstalled() };
   for (const resource of allFixtures()) report[resource.name] = await runFixture(resource.name, resource.xml);
-  process.stdout.write(`${JSON.stringify(report)}\n`);
+  // A pipe takes a large write in pieces: exit only once all of it is out.
+  await new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(report)}\n`, () => resolve()));
 }
 
 main().then(
