@@ -9,6 +9,7 @@ import type {
   ProcessSubscriptionRecord,
   ProcessTimerRecord,
   ProcessUserTaskRecord,
+  ThrownSignalRecord,
 } from "../../store/repositories/process";
 import type {
   ActivatedJob,
@@ -131,6 +132,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       engine.latest.set(deployment.bpmnProcessId, deployment.id);
     }
     await engine.recoverCallActivities();
+    for (const signal of await options.store.processes.thrownSignals(engine.schoolId)) engine.background(engine.deliverThrownSignal(signal));
     engine.wakeTimersAt(Date.now());
     return engine;
   }
@@ -290,6 +292,19 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     } else if (run.completed) {
       history.push({ schoolId: this.schoolId, instanceId: instance.id, atMs: now, elementId: null, elementType: null, action: "completed", details: {} });
     }
+    const thrownSignals: ThrownSignalRecord[] = run.failure
+      ? []
+      : run.thrownSignals.map((signal) => ({
+          id: newId(),
+          schoolId: this.schoolId,
+          name: signal.name,
+          sourceInstanceId: instance.id,
+          variables: signal.variables,
+          thrownAtMs: now,
+        }));
+    for (const signal of run.thrownSignals) {
+      history.push({ schoolId: this.schoolId, instanceId: instance.id, atMs: now, elementId: signal.elementId, elementType: null, action: "signal-thrown", details: { name: signal.name } });
+    }
     const rows = this.waitRows(updated, waits, now);
     let created: NewWaits;
     try {
@@ -301,6 +316,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
         incidents,
         completedUserTask: extra.completedUserTask ? { ...extra.completedUserTask, atMs: now } : undefined,
         consumedMessageId: extra.consumedMessageId,
+        thrownSignals,
       });
     } catch (err) {
       await run.evict();
@@ -309,6 +325,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     await this.keepHotOrEvict(run, updated, waits, created);
     Object.assign(instance, updated);
     this.afterCommit(updated, waits, created);
+    for (const signal of thrownSignals) this.background(this.deliverThrownSignal(signal));
   }
 
   /**
@@ -547,20 +564,30 @@ export class EmbeddedProcessEngine implements ProcessEngine {
   }
 
   async broadcastSignal(request: BroadcastSignalRequest): Promise<{ signaledInstanceIds: string[] }> {
-    const subscriptions = await this.repo.subscriptions({ schoolId: this.schoolId, kind: "signal", name: request.name });
+    return { signaledInstanceIds: await this.deliverSignal(request.name, request.variables ?? {}, null) };
+  }
+
+  /** A signal a process threw reaches every other instance waiting for it; then it leaves the outbox. */
+  private async deliverThrownSignal(signal: ThrownSignalRecord): Promise<void> {
+    await this.deliverSignal(signal.name, signal.variables, signal.sourceInstanceId);
+    await this.repo.signalDelivered(signal.id);
+  }
+
+  private async deliverSignal(name: string, variables: Variables, exceptInstanceId: string | null): Promise<string[]> {
+    const subscriptions = await this.repo.subscriptions({ schoolId: this.schoolId, kind: "signal", name });
     const signaled: string[] = [];
     for (const subscription of subscriptions) {
-      if (signaled.includes(subscription.instanceId)) continue;
+      if (signaled.includes(subscription.instanceId) || subscription.instanceId === exceptInstanceId) continue;
       const delivered = await this.serialized(subscription.instanceId, async () => {
         const instance = await this.repo.instance(subscription.instanceId);
         const signal = instance && this.processes.get(instance.deploymentId)?.elements.get(subscription.elementId)?.signal;
         if (!instance || instance.status !== "active" || !signal) return false;
-        await this.run(instance, false, { kind: "signal", signalRefId: signal.id, result: request.variables ?? {} });
+        await this.run(instance, false, { kind: "signal", signalRefId: signal.id, result: variables });
         return true;
       });
       if (delivered) signaled.push(subscription.instanceId);
     }
-    return { signaledInstanceIds: signaled };
+    return signaled;
   }
 
   // ---- timers ----------------------------------------------------------------------------------------------------

@@ -95,9 +95,17 @@ export function mergeResult(
   }
 }
 
+export interface ThrownSignal {
+  elementId: string;
+  name: string;
+  variables: Variables;
+}
+
 export class InstanceRun {
   readonly waits = new Map<string, Wait>();
   history: HistoryNote[] = [];
+  /** Signals thrown in this stretch, for the school's other instances (bpmn-engine delivers them inside this one). */
+  thrownSignals: ThrownSignal[] = [];
   completed = false;
   failure: { error: Error; elementId: string | null } | null = null;
   private engine: BpmnEngine | null = null;
@@ -113,6 +121,7 @@ export class InstanceRun {
   /** Continues with an engine kept in memory since its last save: fresh history, the saved variables. */
   beginStretch(variables: Variables): void {
     this.history = [];
+    this.thrownSignals = [];
     this.variables = variables;
   }
 
@@ -250,11 +259,24 @@ export class InstanceRun {
       case "activity.catch":
         this.waits.delete(api.executionId);
         return;
+      case "activity.signal":
+        return this.onSignalThrown(api);
       case "activity.end":
         if (!api.type.endsWith("EventDefinition") && !this.process.helperIds.has(api.id)) {
           this.history.push({ atMs: Date.now(), elementId: api.id, elementType: api.type.replace("bpmn:", ""), action: "completed", details: {} });
         }
         return;
+    }
+  }
+
+  private onSignalThrown(api: ElementApi): void {
+    const element = this.process.elements.get(api.id);
+    if (!element?.signal) return;
+    try {
+      // As in Camunda 8, the signal carries the throw event's input mappings as its variables.
+      this.thrownSignals.push({ elementId: api.id, name: element.signal.name, variables: applyInputs(element, this.variables, {}) });
+    } catch (err) {
+      this.failure = { error: err instanceof Error ? err : new Error(String(err)), elementId: api.id };
     }
   }
 

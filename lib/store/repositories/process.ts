@@ -101,6 +101,16 @@ export interface BufferedMessageRecord {
   expiresAtMs: number;
 }
 
+/** A signal a process threw, waiting to reach the school's other instances. */
+export interface ThrownSignalRecord {
+  id: string;
+  schoolId: string;
+  name: string;
+  sourceInstanceId: string;
+  variables: Variables;
+  thrownAtMs: number;
+}
+
 export interface ProcessIncidentRecord {
   id: string;
   schoolId: string;
@@ -136,6 +146,8 @@ export interface InstanceCommit {
   incidents: ProcessIncidentRecord[];
   completedUserTask?: { id: string; completedBy: string | null; atMs: number };
   consumedMessageId?: string;
+  /** Signals the step threw, delivered to other instances after the commit. */
+  thrownSignals?: ThrownSignalRecord[];
 }
 
 export interface NewWaits {
@@ -290,6 +302,24 @@ const messageFromRow = (row: Record<string, unknown>): BufferedMessageRecord => 
   variables: fromJsonColumn<Variables>(row.variables, {}),
   publishedAtMs: toNumber(row.published_at),
   expiresAtMs: toNumber(row.expires_at),
+});
+
+const signalToRow = (record: ThrownSignalRecord) => ({
+  id: record.id,
+  school_id: record.schoolId,
+  name: record.name,
+  source_instance_id: record.sourceInstanceId,
+  variables: toJsonColumn(record.variables),
+  thrown_at: record.thrownAtMs,
+});
+
+const signalFromRow = (row: Record<string, unknown>): ThrownSignalRecord => ({
+  id: String(row.id),
+  schoolId: String(row.school_id),
+  name: String(row.name),
+  sourceInstanceId: String(row.source_instance_id),
+  variables: fromJsonColumn<Variables>(row.variables, {}),
+  thrownAtMs: toNumber(row.thrown_at),
 });
 
 const incidentFromRow = (row: Record<string, unknown>): ProcessIncidentRecord => ({
@@ -477,6 +507,7 @@ export class ProcessRepository {
         details: { key: row.id },
       }));
       if (change.incidents.length) await trx("process_incidents").insert(change.incidents.map(incidentToRow));
+      if (change.thrownSignals?.length) await trx("process_signal_outbox").insert(change.thrownSignals.map(signalToRow));
       const history = [...change.history, ...waiting];
       if (history.length) await trx("process_history").insert(history.map(historyToRow));
       return created;
@@ -608,6 +639,15 @@ export class ProcessRepository {
       .orderBy("published_at")
       .first();
     return row ? messageFromRow(row) : undefined;
+  }
+
+  /** Thrown signals not yet delivered (after a crash), oldest first. */
+  async thrownSignals(schoolId: string): Promise<ThrownSignalRecord[]> {
+    return (await this.knex("process_signal_outbox").where({ school_id: schoolId }).orderBy("thrown_at")).map(signalFromRow);
+  }
+
+  async signalDelivered(id: string): Promise<void> {
+    await this.knex("process_signal_outbox").where({ id }).delete();
   }
 
   async dropExpiredMessages(schoolId: string, nowMs: number): Promise<number> {
