@@ -234,6 +234,9 @@ function trimExpressionBodies(definitions: ModdleElement): void {
 
 function prepareContext(moddleContext: unknown, bpmnProcessId: string, models: Map<string, ElementModel>): SourceContext {
   const context = serializer.default(moddleContext, typeResolver);
+  // bpmn-engine's getState writes the whole model into every saved state; ours never carry it (the deployment row
+  // holds it), so writing it only to drop it again is skipped.
+  context.serialize = () => undefined;
   const internal = context;
   for (const process of internal.elements.processes) process.behaviour.isExecutable = process.id === bpmnProcessId;
   for (const activity of internal.elements.activities) {

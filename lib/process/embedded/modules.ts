@@ -29,6 +29,7 @@ export interface BpmnModdleInstance {
 /** moddle-context-serializer's context: opaque to us apart from the parts prepareContext adjusts. */
 export interface SourceContext {
   id: string;
+  serialize(): string | undefined;
   elements: {
     processes: Array<{ id: string; behaviour: { isExecutable?: boolean } }>;
     activities: Array<{ id: string; behaviour: { loopCharacteristics?: { behaviour: Record<string, unknown> } } }>;

@@ -113,12 +113,21 @@ export function installSpeedups(): boolean {
   function Message(this: Record<symbol | string, unknown>, fields: Record<string, unknown>, content: unknown, properties: Record<string, unknown> | undefined, onConsumed: unknown) {
     this[kOnConsumed] = [null, onConsumed];
     this[kPending] = false;
-    const messageProperties: Record<string, unknown> = properties ? Object.assign({}, properties) : {};
+    const messageProperties: Record<string, unknown> = { ...properties };
     if (!messageProperties.messageId) messageProperties.messageId = `smq.mid-${nextId()}`;
     const timestamp = (messageProperties.timestamp as number) || (messageProperties.timestamp = Date.now());
     if (messageProperties.expiration) messageProperties.ttl = timestamp + parseInt(String(messageProperties.expiration), 10);
-    const messageFields: Record<string, unknown> = {};
-    for (const key in fields) if (key !== "consumerTag") messageFields[key] = fields[key];
+    // A consumer tag belongs to the message it was consumed as: left out, keeping the order of the other fields.
+    let messageFields: Record<string, unknown>;
+    if (fields.consumerTag === undefined) {
+      // consumerTag is set when the message is consumed; a slot for it now spares every fields object a shape change
+      // then (it stays last, where smqp's late assignment puts it, and undefined is not written to a saved state).
+      messageFields = { ...fields, consumerTag: undefined };
+    } else {
+      messageFields = {};
+      for (const key in fields) if (key !== "consumerTag") messageFields[key] = fields[key];
+      messageFields.consumerTag = undefined;
+    }
     this.fields = messageFields;
     this.content = content;
     this.properties = messageProperties;
@@ -152,8 +161,26 @@ export function installSpeedups(): boolean {
     return discarded ? 0 : this._consumeNext();
   };
   installExchangeDelivery(require(path.join(smqpDir, "Exchange.js")) as SmqpExchangeModule); // eslint-disable-line @typescript-eslint/no-require-imports
+  installQuietQueueEvents(queuePrototype);
   installed = true;
   return true;
+}
+
+/**
+ * A queue tells its event exchange each time it runs empty, frees a slot or fills up ("depleted", "ready",
+ * "saturated"): a third of all messages. Only the broker's own "#" listener hears them there, and it ignores these
+ * three, so they are published only when some other binding would receive them. (A consumer's internal queue reports
+ * to its consumer, not to an exchange, and is left alone.)
+ */
+function installQuietQueueEvents(queuePrototype: QueueLike): void {
+  const kBindings = Symbol.for("bindings");
+  const quiet = new Set(["depleted", "ready", "saturated"]);
+  const smqpEmit = queuePrototype.emit;
+  queuePrototype.emit = function emit(this: QueueLike & { events?: Record<symbol, unknown> }, eventName: string, content: unknown) {
+    const bindings = this.events?.[kBindings] as Array<BindingLike & { pattern: string }> | undefined;
+    if (bindings && quiet.has(eventName) && bindings.every((binding) => binding.pattern === "#" || !binding.testPattern(`queue.${eventName}`))) return;
+    smqpEmit.call(this, eventName, content);
+  };
 }
 
 /**
