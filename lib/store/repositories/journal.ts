@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import type { SafetyEvent, Severity } from "../../events";
 import type { JournalEntry } from "../domain";
 import { fromJsonColumn, toIso, toJsonColumn, toNumber } from "../json";
+import { isBetterSqlite, knexPool, type KnexPool, type SqliteConnection } from "../sqlite-direct";
 
 interface EventRow {
   seq: number | string;
@@ -62,20 +63,6 @@ export interface JournalQuery {
   limit?: number;
 }
 
-/** The few better-sqlite3 calls the SQLite fast path needs. */
-interface SqliteStatement {
-  run(...params: unknown[]): { changes: number };
-}
-interface SqliteConnection {
-  prepare(sql: string): SqliteStatement;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-}
-interface KnexPool {
-  config: { client?: unknown };
-  acquireConnection(): Promise<unknown>;
-  releaseConnection(connection: unknown): Promise<void>;
-}
-
 const COLUMNS = ["event_id", "school_id", "device_id", "zone_id", "kind", "severity", "source", "occurred_at", "received_at", "payload"] as const;
 const SQLITE_INSERT = `INSERT INTO events (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")}) ON CONFLICT(event_id) DO NOTHING`;
 
@@ -91,8 +78,8 @@ export class JournalRepository {
   async appendBatch(events: readonly SafetyEvent[], receivedAtMs = Date.now()): Promise<Set<string>> {
     const inserted = new Set<string>();
     if (events.length === 0) return inserted;
-    const pool = (this.knex as unknown as { client: KnexPool }).client;
-    if (pool.config.client === "better-sqlite3") {
+    const pool = knexPool(this.knex);
+    if (isBetterSqlite(this.knex)) {
       await this.appendSqlite(pool, events.map((event) => toRow(event, receivedAtMs)), inserted);
       return inserted;
     }

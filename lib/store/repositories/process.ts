@@ -1,6 +1,7 @@
 // Rows of the BPMN process engine; an instance's state and everything it waits on are written in one transaction.
 import type { Knex } from "knex";
 import { fromJsonColumn, toJsonColumn, toNullableNumber, toNumber } from "../json";
+import { query, transaction } from "../sqlite-direct";
 
 type Variables = Record<string, unknown>;
 
@@ -425,7 +426,7 @@ export class ProcessRepository {
 
   /** Stores a new version unless the latest one has the same checksum; returns what is now the latest. */
   async addDeployment(record: Omit<ProcessDeploymentRecord, "version">): Promise<ProcessDeploymentRecord> {
-    return this.knex.transaction(async (trx) => {
+    return transaction(this.knex, async (trx) => {
       const latest = await trx("process_deployments")
         .where({ school_id: record.schoolId, bpmn_process_id: record.bpmnProcessId })
         .orderBy("version", "desc")
@@ -447,7 +448,8 @@ export class ProcessRepository {
   }
 
   async instance(id: string): Promise<ProcessInstanceRecord | undefined> {
-    const row = await this.knex("process_instances").where({ id }).first();
+    // The engine reads instances, jobs and user tasks by key at every step: on SQLite without knex's runner.
+    const row = await query<Record<string, unknown> | undefined>(this.knex, (start) => start("process_instances").where({ id }).first());
     return row ? instanceFromRow(row) : undefined;
   }
 
@@ -465,7 +467,7 @@ export class ProcessRepository {
 
   /** Returns the wait rows that are new with this commit (the others were already there). */
   async commit(change: InstanceCommit): Promise<NewWaits> {
-    return this.knex.transaction(async (trx) => {
+    return transaction(this.knex, async (trx) => {
       const instanceId = change.instance.id;
       if (change.isNew) await trx("process_instances").insert(instanceToRow(change.instance));
       else await trx("process_instances").where({ id: instanceId }).update(instanceToRow(change.instance));
@@ -515,7 +517,7 @@ export class ProcessRepository {
   }
 
   async job(id: string): Promise<ProcessJobRecord | undefined> {
-    const row = await this.knex("process_jobs").where({ id }).first();
+    const row = await query<Record<string, unknown> | undefined>(this.knex, (start) => start("process_jobs").where({ id }).first());
     return row ? jobFromRow(row) : undefined;
   }
 
@@ -525,7 +527,7 @@ export class ProcessRepository {
 
   /** A failed attempt: fewer retries and a later due time, or an incident when none are left. */
   async failJob(job: ProcessJobRecord, retries: number, dueAtMs: number, message: string, incident: ProcessIncidentRecord | null): Promise<void> {
-    await this.knex.transaction(async (trx) => {
+    await transaction(this.knex, async (trx) => {
       await trx("process_jobs")
         .where({ id: job.id })
         .update({ retries, due_at: dueAtMs, error_message: message, status: incident ? "incident" : "activatable" });
@@ -545,7 +547,7 @@ export class ProcessRepository {
   }
 
   async userTask(id: string): Promise<ProcessUserTaskRecord | undefined> {
-    const row = await this.knex("process_user_tasks").where({ id }).first();
+    const row = await query<Record<string, unknown> | undefined>(this.knex, (start) => start("process_user_tasks").where({ id }).first());
     return row ? userTaskFromRow(row) : undefined;
   }
 
@@ -668,7 +670,7 @@ export class ProcessRepository {
 
   /** Marks the incident resolved and gives its job fresh retries, due now. */
   async resolveIncident(incident: ProcessIncidentRecord, retries: number, atMs: number): Promise<void> {
-    await this.knex.transaction(async (trx) => {
+    await transaction(this.knex, async (trx) => {
       await trx("process_incidents").where({ id: incident.id }).update({ resolved_at: atMs });
       if (incident.jobId) {
         await trx("process_jobs").where({ id: incident.jobId }).update({ status: "activatable", retries, due_at: atMs });
