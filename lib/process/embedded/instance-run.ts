@@ -227,14 +227,17 @@ export class InstanceRun {
     return JSON.stringify(state);
   }
 
-  /** Lets the engine go: its timers stop and nothing of it stays in memory. */
+  /**
+   * Lets the engine go: its timers are cleared (the store has them) and nothing holds it any more. Clearing them is
+   * enough; stopping a waiting engine walks every element's queues and cost a lockdown more than saving it.
+   */
   async evict(): Promise<void> {
     this.listening = false;
     const engine = this.engine;
     this.engine = null;
     this.execution = null;
-    // A finished engine never reports that it stopped, so only a waiting one is stopped.
-    if (engine && engine.state === "running") await engine.stop();
+    const timers = engine?.environment.timers;
+    for (const timer of timers?.executing ?? []) timers?.clearTimeout(timer);
   }
 
   private onEvent(name: string, api: ElementApi): void {

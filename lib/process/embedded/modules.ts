@@ -75,6 +75,8 @@ export interface BpmnEngine extends EventEmitter {
   stop(): Promise<void> | void;
   readonly state: string;
   readonly execution: EngineExecution | null;
+  /** bpmn-elements' timer registry, shared by everything the engine runs. */
+  readonly environment: { timers: { readonly executing: unknown[]; clearTimeout(timer: unknown): void } };
 }
 
 export interface BpmnEngineModule {

@@ -95,13 +95,14 @@ export function installSpeedups(): boolean {
   const nextId = (): string => prefix + (counter++).toString(36);
   shared.generateId = nextId;
   // Every binding compiles its pattern (a RegExp for wildcards); the compiled patterns hold no state, so one per text.
+  // Patterns naming one execution (they hold an id made here) never come back and are not kept.
   const compilePattern = shared.getRoutingKeyPattern;
   const compiledPatterns = new Map<string, { test(routingKey: string): boolean }>();
   shared.getRoutingKeyPattern = (pattern: string) => {
     let compiled = compiledPatterns.get(pattern);
     if (!compiled) {
       compiled = compilePattern(pattern);
-      if (compiledPatterns.size < 10_000) compiledPatterns.set(pattern, compiled);
+      if (compiledPatterns.size < 2_000 && !pattern.includes(prefix)) compiledPatterns.set(pattern, compiled);
     }
     return compiled;
   };
