@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import * as core from "./001_core";
 import * as access from "./002_access";
 import * as processEngine from "./003_process";
-import * as processSignals from "./004_process_signals";
+import * as processSignals from "./004_process_signals_indexes";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,7 +14,7 @@ const MIGRATIONS: ReadonlyArray<[string, Migration]> = [
   ["001_core", core],
   ["002_access", access],
   ["003_process", processEngine],
-  ["004_process_signals", processSignals],
+  ["004_process_signals_indexes", processSignals],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

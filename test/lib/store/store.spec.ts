@@ -23,7 +23,7 @@ function event(eventId: string, extra: Partial<SafetyEvent> = {}): SafetyEvent {
 
 describeEachStore("store", (ctx) => {
   it("applies the core migration", async function () {
-    assert.deepEqual(await ctx.store.migrations(), ["001_core", "002_access", "003_process", "004_process_signals"]);
+    assert.deepEqual(await ctx.store.migrations(), ["001_core", "002_access", "003_process", "004_process_signals_indexes"]);
   });
 
   it("seeds the demo school once: 24 classes, 1,200 students in grades 1-6, staff and gates", async function () {
@@ -166,7 +166,7 @@ describeEachStore("store", (ctx) => {
     assert.deepEqual(await ctx.store.migrations(), []);
     await ctx.store.close();
     ctx.store = await Store.open(ctx.config);
-    assert.deepEqual(await ctx.store.migrations(), ["001_core", "002_access", "003_process", "004_process_signals"]);
+    assert.deepEqual(await ctx.store.migrations(), ["001_core", "002_access", "003_process", "004_process_signals_indexes"]);
     assert.equal(await ctx.store.journal.count(), 0);
   });
 });
