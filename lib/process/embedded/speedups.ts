@@ -39,7 +39,8 @@ interface QueueLike {
 }
 
 interface SmqpExchangeModule {
-  EventExchange: (name?: string) => { constructor: { prototype: ExchangeLike } };
+  EventExchange: (name?: string) => ExchangeLike;
+  Exchange: (name: string, type?: string, options?: Record<string, unknown>) => ExchangeLike;
 }
 
 interface BindingLike {
@@ -63,6 +64,9 @@ const SMQP_VERSIONS = /^11\.0\./;
 const BPMN_ELEMENTS_VERSIONS = /^17\./;
 
 let installed: boolean | null = null;
+
+/** On an exchange made here: false until its delivery queue is first needed (see installLazyDeliveryQueues). */
+const kDeliveryCreated = Symbol("deliveryQueueCreated");
 
 function packageDir(name: string): string {
   // The packages' "exports" hide their dist files from require; their main entry sits in the same folder.
@@ -161,7 +165,9 @@ export function installSpeedups(): boolean {
     }
     return discarded ? 0 : this._consumeNext();
   };
-  installExchangeDelivery(require(path.join(smqpDir, "Exchange.js")) as SmqpExchangeModule); // eslint-disable-line @typescript-eslint/no-require-imports
+  const exchangeModule = require(path.join(smqpDir, "Exchange.js")) as SmqpExchangeModule; // eslint-disable-line @typescript-eslint/no-require-imports
+  installExchangeDelivery(exchangeModule);
+  installLazyDeliveryQueues(exchangeModule, queueModule, nextId);
   installQuietQueueEvents(queuePrototype);
   installed = true;
   return true;
@@ -197,8 +203,9 @@ function installExchangeDelivery(exchangeModule: SmqpExchangeModule): void {
   const kHeld = Symbol("heldPublishes");
   const kRouting = Symbol("routing");
   type Exchange = ExchangeLike & Record<symbol, unknown>;
-  const prototype = exchangeModule.EventExchange("speedups-probe").constructor.prototype as Exchange;
+  const prototype = Object.getPrototypeOf(exchangeModule.EventExchange("speedups-probe")) as Exchange;
   const smqpPublish = prototype.publish;
+  const hasDeliveryQueue = (exchange: Exchange) => exchange[kDeliveryCreated] !== false;
 
   const route = (exchange: Exchange, routingKey: string, content: unknown, properties: Record<string, unknown> | undefined): void => {
     const bindings = exchange[kBindings] as BindingLike[];
@@ -227,7 +234,7 @@ function installExchangeDelivery(exchangeModule: SmqpExchangeModule): void {
   prototype.publish = function publish(this: Exchange, routingKey: string, content: unknown, properties?: Record<string, unknown>) {
     if (this[kStopped]) return undefined;
     if (!(this[kBindings] as unknown[]).length) return this._emitReturn(routingKey, content, properties);
-    if ((this[kDeliveryQueue] as { messageCount: number }).messageCount) return smqpPublish.call(this, routingKey, content, properties);
+    if (hasDeliveryQueue(this) && (this[kDeliveryQueue] as { messageCount: number }).messageCount) return smqpPublish.call(this, routingKey, content, properties);
     const held = (this[kHeld] as unknown[] | undefined) ?? (this[kHeld] = []);
     held.push(routingKey, content, properties);
     if (this[kRouting]) return 0;
@@ -248,4 +255,112 @@ function installExchangeDelivery(exchangeModule: SmqpExchangeModule): void {
 /** Whether the replacements are in place (false for smqp or bpmn-elements versions they were not written for). */
 export function speedupsInstalled(): boolean {
   return installed === true;
+}
+
+interface DeliveryQueue {
+  messageCount: number;
+  consumerCount: number;
+  consume(onMessage: unknown, options: Record<string, unknown>): unknown;
+  cancel(consumerTag: string): void;
+  close(): void;
+  recover(state: unknown): void;
+  getState(): unknown;
+}
+
+/**
+ * Every smqp exchange — and every queue's and exchange's event exchange — builds a delivery queue with an exclusive
+ * consumer (three objects and their options) at birth, about half of a waiting engine's objects. With publishes
+ * routed directly (installExchangeDelivery) it is needed only to hold messages recovered from a saved state, so it is
+ * made when first asked for. Exchanges are built as smqp builds them otherwise; the exchange methods that read the
+ * delivery queue only to find it empty (state, undelivered count, close, recover) skip an unmade one.
+ */
+function installLazyDeliveryQueues(exchangeModule: SmqpExchangeModule, queueModule: SmqpQueueModule, nextId: () => string): void {
+  const kName = Symbol.for("name");
+  const kType = Symbol.for("type");
+  const kStopped = Symbol.for("stopped");
+  const kBindings = Symbol.for("bindings");
+  const kDeliveryQueue = Symbol.for("deliveryQueue");
+  type Exchange = ExchangeLike & Record<symbol, unknown> & { options: Record<string, unknown>; events: unknown };
+  const prototype = Object.getPrototypeOf(exchangeModule.EventExchange("speedups-probe")) as Exchange & {
+    getState(): unknown;
+    close(): void;
+    recover(state: unknown, getQueue: unknown): unknown;
+    _onTopicMessage: unknown;
+    _onDirectMessage: unknown;
+  };
+  const Queue = queueModule.Queue as unknown as new (name: string, options: Record<string, unknown>) => DeliveryQueue;
+  const smqpGetState = prototype.getState;
+  const smqpClose = prototype.close;
+  const smqpRecover = prototype.recover;
+  // smqp's own accessors cannot be redefined: exchanges made here inherit from a prototype of their own.
+  const lazyPrototype = Object.create(prototype) as typeof prototype;
+
+  function makeExchange(name: string, type: string, options: Record<string, unknown> | undefined, eventExchange: unknown): Exchange {
+    const exchange = Object.create(lazyPrototype) as Exchange;
+    exchange[kName] = name;
+    exchange[kType] = type;
+    exchange[kBindings] = [];
+    exchange[kStopped] = false;
+    exchange.options = { durable: true, autoDelete: true, ...options };
+    exchange.events = eventExchange;
+    exchange[kDeliveryCreated] = false;
+    return exchange;
+  }
+
+  // Made on first read, by smqp's own methods through the prototype; kept on the exchange from then on. (An accessor
+  // on each exchange would turn every exchange into a slow dictionary object.)
+  Object.defineProperty(lazyPrototype, kDeliveryQueue, {
+    get(this: Exchange) {
+      const type = this[kType];
+      const deliveryQueue = new Queue("delivery-q", { autoDelete: false });
+      const onMessage = (type === "topic" ? (prototype._onTopicMessage as (...args: unknown[]) => unknown) : (prototype._onDirectMessage as (...args: unknown[]) => unknown)).bind(this);
+      deliveryQueue.consume(onMessage, { exclusive: true, consumerTag: "_exchange-tag" });
+      Object.defineProperty(this, kDeliveryQueue, { configurable: true, writable: true, value: deliveryQueue });
+      this[kDeliveryCreated] = true;
+      return deliveryQueue;
+    },
+  });
+
+  function EventExchange(name?: string): Exchange {
+    return makeExchange(name || `smq.ename-${nextId()}`, "topic", { durable: false, autoDelete: true }, undefined);
+  }
+  function Exchange(name: string, type = "topic", options?: Record<string, unknown>): Exchange {
+    if (!name || typeof name !== "string") throw new TypeError("Exchange name is required and must be a string");
+    if (type !== "topic" && type !== "direct") throw new TypeError("Exchange type must be one of topic or direct");
+    return makeExchange(name, type, options, EventExchange(`${name}__events`));
+  }
+  exchangeModule.EventExchange = EventExchange;
+  exchangeModule.Exchange = Exchange;
+
+  const made = (exchange: Exchange) => exchange[kDeliveryCreated] !== false;
+  Object.defineProperty(lazyPrototype, "undeliveredCount", {
+    configurable: true,
+    get(this: Exchange) {
+      return made(this) ? (this[kDeliveryQueue] as DeliveryQueue).messageCount : 0;
+    },
+  });
+  lazyPrototype.getState = function getState(this: Exchange) {
+    if (made(this)) return smqpGetState.call(this);
+    const bindings = (this[kBindings] as Array<{ queue: { options: { durable?: boolean } }; getState(): unknown }>)
+      .filter((binding) => binding.queue.options.durable)
+      .map((binding) => binding.getState());
+    return { name: this.name, type: this.type, options: { ...this.options }, ...(bindings.length && { bindings }) };
+  };
+  lazyPrototype.close = function close(this: Exchange) {
+    if (made(this)) return smqpClose.call(this);
+    for (const binding of this[kBindings] as Array<{ close(): void }>) binding.close();
+  };
+  lazyPrototype.recover = function recover(this: Exchange, state: { deliveryQueue?: unknown } | undefined, getQueue: unknown) {
+    if (made(this) || state?.deliveryQueue) return smqpRecover.call(this, state, getQueue);
+    // What smqp's recover does, less reviving a delivery queue that was never made (it would find nothing).
+    const withoutDelivery = state && { ...state };
+    this[kStopped] = false;
+    if (!withoutDelivery) return this;
+    for (const binding of (withoutDelivery as { bindings?: Array<{ queueName: string; pattern: string; options: unknown }> }).bindings ?? []) {
+      const queue = (getQueue as (name: string) => unknown)(binding.queueName);
+      if (!queue) return undefined;
+      (this as unknown as { bindQueue(queue: unknown, pattern: string, options: unknown): unknown }).bindQueue(queue, binding.pattern, binding.options);
+    }
+    return this;
+  };
 }
