@@ -1,11 +1,13 @@
-// Faster equivalents of three hot functions in smqp and bpmn-elements, installed once when the embedded engine loads.
+// Faster equivalents of smqp's and bpmn-elements' hottest parts, installed once when the embedded engine loads.
 //
-// A start → service task → end instance sends ~1,700 smqp messages; profiled, a third of bpmn-engine's time went to
-// `Math.random().toString(16)` ids (one per message, queue, consumer and execution) and to copying each message's
-// fields and properties twice. The replacements keep every observable behaviour: ids stay unique (a per-process random
-// prefix and a counter, so ids saved by an earlier process never collide with new ones) and messages carry the same
-// fields and properties. They are installed only for the versions they were written against; any other version runs
-// unchanged (and slower), which `speedupsInstalled()` reports; SSF_ENGINE_SPEEDUPS=off leaves them out.
+// A start → service task → end instance sent ~1,750 smqp messages and the profile was theirs: `Math.random()` ids
+// (one per message, queue, consumer and execution), two copies of each message, a delivery queue and its consumer
+// between every publish and its routing, queue events published to nobody, a delivery queue built for every exchange.
+// The replacements keep every observable behaviour (test/lib/process/speedups.spec.ts compares whole runs): ids stay
+// unique (a per-process random prefix and a counter, so ids saved by an earlier process never collide with new ones),
+// messages carry the same fields and properties, publishes are routed in the same order. They are installed only for
+// the versions they were written against; any other version runs as published (and slower), which
+// `speedupsInstalled()` reports; SSF_ENGINE_SPEEDUPS=off leaves them out.
 import crypto from "node:crypto";
 import path from "node:path";
 
