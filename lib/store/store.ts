@@ -6,6 +6,7 @@ import knexFactory, { type Knex } from "knex";
 import { StoreUnavailableError, errorMessage } from "../errors";
 import { describeStore, type StoreConfig } from "./config";
 import { migrationSource } from "./migrations";
+import { cacheStatements, type SqliteConnection } from "./sqlite-direct";
 import { AccessRepository } from "./repositories/access";
 import { DeviceRepository } from "./repositories/devices";
 import { IncidentRepository } from "./repositories/incidents";
@@ -24,33 +25,6 @@ function storeLogger(isOpen: () => boolean): Knex.Config["log"] {
     if (isOpen()) print(`store: ${typeof message === "string" ? message : JSON.stringify(message)}`);
   };
   return { warn: forward(console.warn), error: forward(console.error), deprecate: forward(console.warn), debug: () => undefined };
-}
-
-interface SqliteConnection {
-  pragma(sql: string): unknown;
-  prepare(sql: string): unknown;
-}
-
-const CACHED_STATEMENTS = 256;
-
-/**
- * knex prepares every query anew; the process engine sends the same few dozen statements thousands of times a second,
- * and preparing was a tenth of its time. Statements are kept by SQL text, the least recently used let go.
- */
-function cacheStatements(conn: SqliteConnection): void {
-  const prepare = conn.prepare.bind(conn);
-  const cache = new Map<string, unknown>();
-  conn.prepare = (sql: string) => {
-    let statement = cache.get(sql);
-    if (statement !== undefined) {
-      cache.delete(sql);
-    } else {
-      statement = prepare(sql);
-      if (cache.size >= CACHED_STATEMENTS) cache.delete(cache.keys().next().value as string);
-    }
-    cache.set(sql, statement);
-    return statement;
-  };
 }
 
 function knexConfig(config: StoreConfig, isOpen: () => boolean): Knex.Config {

@@ -254,8 +254,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       await run.open(isNew ? null : instance.state);
     }
     run.apply(action);
-    // A start has run to its waits in open(); one turn less lets nothing else in before its first jobs go out.
-    if (action.kind !== "start") await run.runToWait();
+    await run.runToWait();
     if (!run.failure && !run.completed) {
       try {
         run.initialiseOutputCollections();
