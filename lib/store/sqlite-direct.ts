@@ -96,9 +96,7 @@ function directHandle(knex: Knex, connection: SqliteConnection): Knex.Transactio
  */
 export async function transaction<T>(knex: Knex, body: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   if (!isBetterSqlite(knex)) return knex.transaction(body);
-  const pool = knexPool(knex);
-  const connection = (await pool.acquireConnection()) as SqliteConnection;
-  try {
+  return withConnection(knex, async (connection) => {
     connection.exec("BEGIN");
     try {
       const result = await body(directHandle(knex, connection));
@@ -108,6 +106,15 @@ export async function transaction<T>(knex: Knex, body: (trx: Knex.Transaction) =
       if (connection.inTransaction) connection.exec("ROLLBACK");
       throw err;
     }
+  });
+}
+
+/** The pooled connection for `work` alone (the pool holds one, so nothing else runs meanwhile), given back after. */
+async function withConnection<T>(knex: Knex, work: (connection: SqliteConnection) => Promise<T> | T): Promise<T> {
+  const pool = knexPool(knex);
+  const connection = (await pool.acquireConnection()) as SqliteConnection;
+  try {
+    return await work(connection);
   } finally {
     await pool.releaseConnection(connection);
   }
@@ -116,11 +123,5 @@ export async function transaction<T>(knex: Knex, body: (trx: Knex.Transaction) =
 /** One query: on SQLite run directly on the pooled connection, elsewhere through knex. */
 export async function query<T>(knex: Knex, build: (start: Knex.Transaction) => Knex.QueryBuilder): Promise<T> {
   if (!isBetterSqlite(knex)) return (await build(knex as unknown as Knex.Transaction)) as T;
-  const pool = knexPool(knex);
-  const connection = (await pool.acquireConnection()) as SqliteConnection;
-  try {
-    return runOn(connection, build(directHandle(knex, connection))) as T;
-  } finally {
-    await pool.releaseConnection(connection);
-  }
+  return withConnection(knex, (connection) => runOn(connection, build(directHandle(knex, connection))) as T);
 }

@@ -67,8 +67,23 @@ const BPMN_ELEMENTS_VERSIONS = /^17\./;
 
 let installed: boolean | null = null;
 
+// smqp's own symbol keys, read and written by the replacements as smqp's methods do.
+const kName = Symbol.for("name");
+const kType = Symbol.for("type");
+const kStopped = Symbol.for("stopped");
+const kBindings = Symbol.for("bindings");
+const kDeliveryQueue = Symbol.for("deliveryQueue");
+const kAvailableCount = Symbol.for("availableCount");
+const kPending = Symbol.for("pending");
+const kOnConsumed = Symbol.for("onConsumed");
+
 /** On an exchange made here: false until its delivery queue is first needed (see installLazyDeliveryQueues). */
 const kDeliveryCreated = Symbol("deliveryQueueCreated");
+
+/** Exchanges smqp built itself always have one; those made here once something asked for it. */
+function deliveryQueueMade(exchange: Record<symbol, unknown>): boolean {
+  return exchange[kDeliveryCreated] !== false;
+}
 
 function packageDir(name: string): string {
   // The packages' "exports" hide their dist files from require; their main entry sits in the same folder.
@@ -114,8 +129,6 @@ export function installSpeedups(): boolean {
   };
   elementsShared.getUniqueId = (idPrefix: string) => `${elementsShared.brokerSafeId(idPrefix)}_${nextId()}`;
 
-  const kPending = Symbol.for("pending");
-  const kOnConsumed = Symbol.for("onConsumed");
   // Same fields (without consumerTag) and properties (messageId, timestamp and ttl filled in) as smqp's Message.
   function Message(this: Record<symbol | string, unknown>, fields: Record<string, unknown>, content: unknown, properties: Record<string, unknown> | undefined, onConsumed: unknown) {
     this[kOnConsumed] = [null, onConsumed];
@@ -143,8 +156,6 @@ export function installSpeedups(): boolean {
   messageModule.Message = Message as unknown as MessageConstructor;
 
   // smqp's queueMessage copies the properties only for Message to copy them again.
-  const kStopped = Symbol.for("stopped");
-  const kAvailableCount = Symbol.for("availableCount");
   const queuePrototype = queueModule.Queue.prototype as QueueLike & Record<symbol, unknown>;
   queuePrototype.queueMessage = function queueMessage(this: QueueLike & Record<symbol, unknown>, fields, content, properties) {
     if (fields && typeof fields !== "object") throw new TypeError("fields must be an object");
@@ -182,7 +193,6 @@ export function installSpeedups(): boolean {
  * to its consumer, not to an exchange, and is left alone.)
  */
 function installQuietQueueEvents(queuePrototype: QueueLike): void {
-  const kBindings = Symbol.for("bindings");
   const quiet = new Set(["depleted", "ready", "saturated"]);
   const smqpEmit = queuePrototype.emit;
   queuePrototype.emit = function emit(this: QueueLike & { events?: Record<symbol, unknown> }, eventName: string, content: unknown) {
@@ -199,15 +209,11 @@ function installQuietQueueEvents(queuePrototype: QueueLike): void {
  * a saved state) is left to smqp.
  */
 function installExchangeDelivery(exchangeModule: SmqpExchangeModule): void {
-  const kStopped = Symbol.for("stopped");
-  const kBindings = Symbol.for("bindings");
-  const kDeliveryQueue = Symbol.for("deliveryQueue");
   const kHeld = Symbol("heldPublishes");
   const kRouting = Symbol("routing");
   type Exchange = ExchangeLike & Record<symbol, unknown>;
   const prototype = Object.getPrototypeOf(exchangeModule.EventExchange("speedups-probe")) as Exchange;
   const smqpPublish = prototype.publish;
-  const hasDeliveryQueue = (exchange: Exchange) => exchange[kDeliveryCreated] !== false;
 
   const route = (exchange: Exchange, routingKey: string, content: unknown, properties: Record<string, unknown> | undefined): void => {
     const bindings = exchange[kBindings] as BindingLike[];
@@ -236,7 +242,7 @@ function installExchangeDelivery(exchangeModule: SmqpExchangeModule): void {
   prototype.publish = function publish(this: Exchange, routingKey: string, content: unknown, properties?: Record<string, unknown>) {
     if (this[kStopped]) return undefined;
     if (!(this[kBindings] as unknown[]).length) return this._emitReturn(routingKey, content, properties);
-    if (hasDeliveryQueue(this) && (this[kDeliveryQueue] as { messageCount: number }).messageCount) return smqpPublish.call(this, routingKey, content, properties);
+    if (deliveryQueueMade(this) && (this[kDeliveryQueue] as { messageCount: number }).messageCount) return smqpPublish.call(this, routingKey, content, properties);
     const held = (this[kHeld] as unknown[] | undefined) ?? (this[kHeld] = []);
     held.push(routingKey, content, properties);
     if (this[kRouting]) return 0;
@@ -277,11 +283,6 @@ interface DeliveryQueue {
  * delivery queue only to find it empty (state, undelivered count, close, recover) skip an unmade one.
  */
 function installLazyDeliveryQueues(exchangeModule: SmqpExchangeModule, queueModule: SmqpQueueModule, nextId: () => string): void {
-  const kName = Symbol.for("name");
-  const kType = Symbol.for("type");
-  const kStopped = Symbol.for("stopped");
-  const kBindings = Symbol.for("bindings");
-  const kDeliveryQueue = Symbol.for("deliveryQueue");
   type Exchange = ExchangeLike & Record<symbol, unknown> & { options: Record<string, unknown>; events: unknown };
   const prototype = Object.getPrototypeOf(exchangeModule.EventExchange("speedups-probe")) as Exchange & {
     getState(): unknown;
@@ -334,31 +335,29 @@ function installLazyDeliveryQueues(exchangeModule: SmqpExchangeModule, queueModu
   exchangeModule.EventExchange = EventExchange;
   exchangeModule.Exchange = Exchange;
 
-  const made = (exchange: Exchange) => exchange[kDeliveryCreated] !== false;
   Object.defineProperty(lazyPrototype, "undeliveredCount", {
     configurable: true,
     get(this: Exchange) {
-      return made(this) ? (this[kDeliveryQueue] as DeliveryQueue).messageCount : 0;
+      return deliveryQueueMade(this) ? (this[kDeliveryQueue] as DeliveryQueue).messageCount : 0;
     },
   });
   lazyPrototype.getState = function getState(this: Exchange) {
-    if (made(this)) return smqpGetState.call(this);
+    if (deliveryQueueMade(this)) return smqpGetState.call(this);
     const bindings = (this[kBindings] as Array<{ queue: { options: { durable?: boolean } }; getState(): unknown }>)
       .filter((binding) => binding.queue.options.durable)
       .map((binding) => binding.getState());
     return { name: this.name, type: this.type, options: { ...this.options }, ...(bindings.length && { bindings }) };
   };
   lazyPrototype.close = function close(this: Exchange) {
-    if (made(this)) return smqpClose.call(this);
+    if (deliveryQueueMade(this)) return smqpClose.call(this);
     for (const binding of this[kBindings] as Array<{ close(): void }>) binding.close();
   };
   lazyPrototype.recover = function recover(this: Exchange, state: { deliveryQueue?: unknown } | undefined, getQueue: unknown) {
-    if (made(this) || state?.deliveryQueue) return smqpRecover.call(this, state, getQueue);
+    if (deliveryQueueMade(this) || state?.deliveryQueue) return smqpRecover.call(this, state, getQueue);
     // What smqp's recover does, less reviving a delivery queue that was never made (it would find nothing).
-    const withoutDelivery = state && { ...state };
     this[kStopped] = false;
-    if (!withoutDelivery) return this;
-    for (const binding of (withoutDelivery as { bindings?: Array<{ queueName: string; pattern: string; options: unknown }> }).bindings ?? []) {
+    if (!state) return this;
+    for (const binding of (state as { bindings?: Array<{ queueName: string; pattern: string; options: unknown }> }).bindings ?? []) {
       const queue = (getQueue as (name: string) => unknown)(binding.queueName);
       if (!queue) return undefined;
       (this as unknown as { bindQueue(queue: unknown, pattern: string, options: unknown): unknown }).bindQueue(queue, binding.pattern, binding.options);

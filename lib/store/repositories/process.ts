@@ -357,26 +357,23 @@ const historyToRow = (record: ProcessHistoryRecord) => ({
   details: toJsonColumn(record.details),
 });
 
-type WaitTable = "process_jobs" | "process_user_tasks" | "process_timers" | "process_subscriptions";
+const WAIT_TABLES = ["process_jobs", "process_user_tasks", "process_timers", "process_subscriptions"] as const;
+type WaitTable = (typeof WAIT_TABLES)[number];
 
 /** The execution ids an instance waits on, per table, in one query (open user tasks only). */
 async function existingWaits(trx: Knex.Transaction, instanceId: string): Promise<Map<WaitTable, Set<string>>> {
-  const rows = (await trx
-    .select(trx.raw("'process_jobs' as wait_table"), "execution_id")
-    .from("process_jobs")
-    .where({ instance_id: instanceId })
-    .unionAll((union) => {
-      union.select(trx.raw("'process_user_tasks' as wait_table"), "execution_id").from("process_user_tasks").where({ instance_id: instanceId, status: "created" });
-    })
-    .unionAll((union) => {
-      union.select(trx.raw("'process_timers' as wait_table"), "execution_id").from("process_timers").where({ instance_id: instanceId });
-    })
-    .unionAll((union) => {
-      union.select(trx.raw("'process_subscriptions' as wait_table"), "execution_id").from("process_subscriptions").where({ instance_id: instanceId });
-    })) as Array<{ wait_table: WaitTable; execution_id: string }>;
-  const existing = new Map<WaitTable, Set<string>>();
-  for (const table of ["process_jobs", "process_user_tasks", "process_timers", "process_subscriptions"] as const) existing.set(table, new Set());
-  for (const row of rows) existing.get(row.wait_table)?.add(row.execution_id);
+  // Each branch names its table in a column; the table names are the constants above.
+  const rowsOf = (query: Knex.QueryBuilder, table: WaitTable) => {
+    query.from(table).where({ instance_id: instanceId });
+    if (table === "process_user_tasks") query.where({ status: "created" });
+    return query;
+  };
+  const column = (table: WaitTable) => trx.raw(`'${table}' as wait_table`);
+  const [first, ...others] = WAIT_TABLES;
+  const union = rowsOf(trx.select(column(first), "execution_id"), first);
+  for (const table of others) union.unionAll((branch) => void rowsOf(branch.select(column(table), "execution_id"), table));
+  const existing = new Map<WaitTable, Set<string>>(WAIT_TABLES.map((table) => [table, new Set<string>()]));
+  for (const row of (await union) as Array<{ wait_table: WaitTable; execution_id: string }>) existing.get(row.wait_table)?.add(row.execution_id);
   return existing;
 }
 
