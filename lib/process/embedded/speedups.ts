@@ -2,8 +2,10 @@
 //
 // A start → service task → end instance sent ~1,750 smqp messages and the profile was theirs: `Math.random()` ids
 // (one per message, queue, consumer and execution), two copies of each message, a delivery queue and its consumer
-// between every publish and its routing, queue events published to nobody, a delivery queue built for every exchange.
-// The replacements keep every observable behaviour (test/lib/process/speedups.spec.ts compares whole runs): ids stay
+// between every publish and its routing, a whole queue inside every consumer (one more message per delivery), queue
+// events sent as messages through an event exchange per queue, a delivery queue built for every exchange. With these
+// replacements it sends ~195. They keep every observable behaviour (test/lib/process/speedups.spec.ts compares whole
+// process runs, and smqp's broker driven on its own, with and without them): ids stay
 // unique (a per-process random prefix and a counter, so ids saved by an earlier process never collide with new ones),
 // messages carry the same fields and properties, publishes are routed in the same order. They are installed only for
 // the versions they were written against; any other version runs as published (and slower), which
@@ -13,6 +15,7 @@ import path from "node:path";
 
 interface SmqpShared {
   generateId(): string;
+  sortByPriority(a: unknown, b: unknown): number;
   getRoutingKeyPattern(pattern: string): { test(routingKey: string): boolean };
 }
 
@@ -27,6 +30,7 @@ type MessageConstructor = (new (fields: Record<string, unknown>, content: unknow
 
 interface SmqpQueueModule {
   Queue: { prototype: QueueLike };
+  Consumer: { prototype: object };
 }
 
 interface QueueLike {
@@ -57,6 +61,17 @@ interface ExchangeLike {
   _emitReturn(routingKey: string, content: unknown, properties?: Record<string, unknown>): unknown;
 }
 
+interface SmqpBrokerModule {
+  Broker: { prototype: object };
+}
+
+interface SmqpErrors {
+  SmqpError: new (message: string, code: string) => Error;
+  ERR_QUEUE_NAME_CONFLICT: string;
+  ERR_EXCLUSIVE_CONFLICT: string;
+  ERR_EXCLUSIVE_NOT_ALLOWED: string;
+}
+
 interface ElementsShared {
   brokerSafeId(id: string): string;
   getUniqueId(prefix: string): string;
@@ -76,6 +91,13 @@ const kDeliveryQueue = Symbol.for("deliveryQueue");
 const kAvailableCount = Symbol.for("availableCount");
 const kPending = Symbol.for("pending");
 const kOnConsumed = Symbol.for("onConsumed");
+const kConsumers = Symbol.for("consumers");
+const kExclusive = Symbol.for("exclusive");
+const kInternalQueue = Symbol.for("internalQueue");
+const kIsReady = Symbol.for("isReady");
+const kConsuming = Symbol.for("consuming");
+const kEntities = Symbol.for("entities");
+const kEventHandler = Symbol.for("eventHandler");
 
 /** On an exchange made here: false until its delivery queue is first needed (see installLazyDeliveryQueues). */
 const kDeliveryCreated = Symbol("deliveryQueueCreated");
@@ -181,25 +203,12 @@ export function installSpeedups(): boolean {
   const exchangeModule = require(path.join(smqpDir, "Exchange.js")) as SmqpExchangeModule; // eslint-disable-line @typescript-eslint/no-require-imports
   installExchangeDelivery(exchangeModule);
   installLazyDeliveryQueues(exchangeModule, queueModule, nextId);
-  installQuietQueueEvents(queuePrototype);
+  const errors = require(path.join(smqpDir, "Errors.js")) as SmqpErrors; // eslint-disable-line @typescript-eslint/no-require-imports
+  installConsumerBuffers(queueModule, shared, errors);
+  const brokerModule = require(path.join(smqpDir, "Broker.js")) as SmqpBrokerModule; // eslint-disable-line @typescript-eslint/no-require-imports
+  installQueueEvents(brokerModule, queueModule, messageModule, shared, errors);
   installed = true;
   return true;
-}
-
-/**
- * A queue tells its event exchange each time it runs empty, frees a slot or fills up ("depleted", "ready",
- * "saturated"): a third of all messages. Only the broker's own "#" listener hears them there, and it ignores these
- * three, so they are published only when some other binding would receive them. (A consumer's internal queue reports
- * to its consumer, not to an exchange, and is left alone.)
- */
-function installQuietQueueEvents(queuePrototype: QueueLike): void {
-  const quiet = new Set(["depleted", "ready", "saturated"]);
-  const smqpEmit = queuePrototype.emit;
-  queuePrototype.emit = function emit(this: QueueLike & { events?: Record<symbol, unknown> }, eventName: string, content: unknown) {
-    const bindings = this.events?.[kBindings] as Array<BindingLike & { pattern: string }> | undefined;
-    if (bindings && quiet.has(eventName) && bindings.every((binding) => binding.pattern === "#" || !binding.testPattern(`queue.${eventName}`))) return;
-    smqpEmit.call(this, eventName, content);
-  };
 }
 
 /**
@@ -257,6 +266,283 @@ function installExchangeDelivery(exchangeModule: SmqpExchangeModule): void {
       this[kRouting] = false;
     }
     return 1;
+  };
+}
+
+interface DeliveredMessage {
+  fields: Record<string, unknown>;
+  properties: Record<string, unknown>;
+  pending: boolean;
+  ack(allUpTo?: boolean): void;
+  nack(allUpTo?: boolean, requeue?: boolean): void;
+}
+
+/**
+ * One message handed to a consumer, as the consumer's internal queue holds it: pending from its delivery until the
+ * message is acked or nacked (smqp's consumer acks its wrapper then, whatever the outcome).
+ */
+class BufferEntry {
+  pending = false;
+  readonly fields: Record<string, unknown>;
+  constructor(
+    readonly buffer: ConsumerBuffer,
+    readonly content: DeliveredMessage,
+  ) {
+    // The consumer reads the routing key off its wrapper's fields: the message's own (same routing key).
+    this.fields = content.fields;
+  }
+  _consume(): void {
+    this.pending = true;
+  }
+  ack(): void {
+    if (!this.pending) return;
+    this.buffer.consumed(this);
+    this.pending = false;
+  }
+  nack(): void {
+    this.ack();
+  }
+}
+
+/**
+ * What smqp's consumer keeps in its internal queue: the messages pushed to it and not yet acked, at most `prefetch`.
+ * smqp builds a whole queue for this (one more Message per delivery, a fifth of all messages an instance sends);
+ * this is the part of it the consumer uses: push, take the next, count, and the consumer's readiness as the internal
+ * queue's events set it (not ready when the push fills it, ready again when an ack frees a slot or empties it).
+ */
+class ConsumerBuffer {
+  readonly messages: BufferEntry[] = [];
+  readonly options: { autoDelete: false; maxLength: number };
+  constructor(
+    private readonly consumer: Record<symbol, unknown>,
+    prefetch: number,
+  ) {
+    this.options = { autoDelete: false, maxLength: prefetch };
+  }
+  get messageCount(): number {
+    return this.messages.length;
+  }
+  _getCapacity(): number {
+    return this.options.maxLength - this.messages.length;
+  }
+  queueMessage(_fields: unknown, message: DeliveredMessage): number {
+    const capacity = this._getCapacity();
+    const entry = new BufferEntry(this, message);
+    this.messages.push(entry);
+    if (capacity === 0) {
+      // A full queue drops its oldest undelivered message (smqp's evictFirst).
+      const evicted = this.get();
+      if (evicted) evicted.ack();
+    } else if (capacity === 1) {
+      this.consumer[kIsReady] = false;
+    }
+    return 0;
+  }
+  /** The next undelivered entry, now pending; expired ones are dropped on the way, as smqp's queue drops them. */
+  get(): BufferEntry | false {
+    let found: BufferEntry | false = false;
+    let expired: BufferEntry[] | undefined;
+    for (const entry of this.messages) {
+      if (entry.pending) continue;
+      const properties = entry.content.properties;
+      if (properties.expiration && (properties.ttl as number) < Date.now()) {
+        (expired ??= []).push(entry);
+        continue;
+      }
+      entry.pending = true;
+      found = entry;
+      break;
+    }
+    if (expired) for (const entry of expired) this.remove(entry);
+    return found;
+  }
+  consumed(entry: BufferEntry): void {
+    this.remove(entry);
+  }
+  private remove(entry: BufferEntry): void {
+    const index = this.messages.indexOf(entry);
+    if (index === -1) return;
+    this.messages.splice(index, 1);
+    if (!this.messages.length || this._getCapacity() === 1) this.consumer[kIsReady] = true;
+  }
+}
+
+/**
+ * smqp's Consumer, built with a ConsumerBuffer for its internal queue. Its methods are smqp's own (same prototype);
+ * they use of the internal queue only what ConsumerBuffer has. Queue.consume is smqp's, calling this constructor.
+ */
+function installConsumerBuffers(queueModule: SmqpQueueModule, shared: SmqpShared, errors: SmqpErrors): void {
+  type Queue = QueueLike & Record<symbol, unknown> & { name: string; on(...args: unknown[]): unknown; unbindConsumer(consumer: unknown): unknown; _consumeMessages(n: number, options: unknown): unknown[] };
+  type Consumer = Record<symbol, unknown> & { options: Record<string, unknown>; capacity: number; _push(messages: unknown[]): void };
+  const consumerPrototype = queueModule.Consumer.prototype;
+  const queuePrototype = queueModule.Queue.prototype as unknown as Queue & { consume: unknown };
+
+  function ConsumerEmitter(this: { queue: Queue }, queue: Queue) {
+    this.queue = queue;
+  }
+  ConsumerEmitter.prototype.on = function on(this: { queue: Queue }, ...args: unknown[]) {
+    return this.queue.on(...args);
+  };
+  ConsumerEmitter.prototype.emit = function emit(this: { queue: Queue }, eventName: string, content: unknown) {
+    if (eventName === "consumer.cancel") return this.queue.unbindConsumer(content);
+    this.queue.emit(eventName, content);
+  };
+
+  function Consumer(this: Consumer & { queue: Queue; onMessage: unknown; owner: unknown; events: unknown }, queue: Queue, onMessage: unknown, options: Record<string, unknown> | undefined, owner: unknown, eventEmitter: unknown) {
+    if (typeof onMessage !== "function") throw new TypeError("message callback is required and must be a function");
+    this.options = { prefetch: 1, priority: 0, noAck: false, ...options };
+    const consumerTag = this.options.consumerTag;
+    if (!consumerTag) this.options.consumerTag = `smq.ctag-${shared.generateId()}`;
+    else if (typeof consumerTag !== "string") throw new TypeError("consumerTag must be a string");
+    this.queue = queue;
+    this.onMessage = onMessage;
+    this.owner = owner;
+    this.events = eventEmitter;
+    this[kName] = this.options.consumerTag;
+    this[kIsReady] = true;
+    this[kStopped] = false;
+    this[kConsuming] = false;
+    this[kInternalQueue] = new ConsumerBuffer(this, this.options.prefetch as number);
+  }
+  Consumer.prototype = consumerPrototype;
+
+  queuePrototype.consume = function consume(this: Queue, onMessage: unknown, consumeOptions: Record<string, unknown> | undefined, owner: unknown) {
+    const consumers = this[kConsumers] as Consumer[];
+    if (consumers.length) {
+      if (this[kExclusive]) throw new errors.SmqpError(`Queue ${this.name} is exclusively consumed by ${String(consumers[0][kName])}`, errors.ERR_EXCLUSIVE_CONFLICT);
+      if (consumeOptions?.exclusive) throw new errors.SmqpError(`Queue ${this.name} already has consumers and cannot be exclusively consumed`, errors.ERR_EXCLUSIVE_NOT_ALLOWED);
+    }
+    const consumer = new (Consumer as unknown as new (...args: unknown[]) => Consumer)(this, onMessage, consumeOptions, owner, new (ConsumerEmitter as unknown as new (queue: Queue) => unknown)(this));
+    this.emit("consume", consumer);
+    if (consumers.push(consumer) > 1 && consumer.options.priority) consumers.sort(shared.sortByPriority);
+    if (consumer.options.exclusive) this[kExclusive] = true;
+    const pendingMessages = this._consumeMessages(consumer.capacity, consumer.options);
+    if (pendingMessages.length) consumer._push(pendingMessages);
+    return consumer;
+  };
+}
+
+type EventHandler = (routingKey: string, message: unknown, owner: unknown) => void;
+
+interface QueueEventListener {
+  pattern: string;
+  compiled: { test(routingKey: string): boolean };
+  handler: EventHandler;
+  consumerTag: string;
+  /** Delivering now: events it causes wait for it to return, in order (its consumer would be busy). */
+  busy: boolean;
+  waiting: Array<{ routingKey: string; content: unknown }>;
+}
+
+/** Queue events the broker's own listener ignores. */
+const IGNORED_BY_BROKER = new Set(["queue.depleted", "queue.ready", "queue.saturated"]);
+
+/**
+ * smqp gives every queue a whole event exchange: the broker's listener on it ("#"), and one more for each binding of
+ * the queue (it closes the binding when the queue is deleted), each a queue with a consumer; every queue event
+ * ("consume", "consumer.cancel", "delete", …) is a message through them. These are half of the messages an instance
+ * sends, and nothing but smqp listens there. This delivers queue events to the same listeners, in the same order,
+ * without the messages: the broker's listener first (it is the first binding), then the others in the order they
+ * listened; an event raised while a listener is running waits for it to return, as its consumer would make it wait.
+ * Listeners other than the broker's get a message as smqp's consumer would give them (fields, content, properties;
+ * already acknowledged).
+ */
+class QueueEvents {
+  private readonly listeners: QueueEventListener[] = [];
+  private readonly brokerListener: QueueEventListener;
+  constructor(
+    readonly name: string,
+    brokerHandler: EventHandler,
+    private readonly smqp: QueueEventsTools,
+  ) {
+    this.brokerListener = { pattern: "#", compiled: { test: () => true }, handler: brokerHandler, consumerTag: "", busy: false, waiting: [] };
+  }
+
+  emit(routingKey: string, content: unknown): void {
+    this.publish(routingKey, content);
+  }
+
+  publish(routingKey: string, content: unknown): void {
+    if (!IGNORED_BY_BROKER.has(routingKey)) this.deliver(this.brokerListener, routingKey, content, true);
+    if (!this.listeners.length) return;
+    for (const listener of this.listeners.slice()) {
+      if (listener.compiled.test(routingKey)) this.deliver(listener, routingKey, content, false);
+    }
+  }
+
+  on(pattern: string, handler: EventHandler, options?: { consumerTag?: string }) {
+    const listener: QueueEventListener = {
+      pattern,
+      compiled: this.smqp.compilePattern(pattern),
+      handler,
+      consumerTag: options?.consumerTag ?? this.smqp.newConsumerTag(),
+      busy: false,
+      waiting: [],
+    };
+    this.listeners.push(listener);
+    return { consumerTag: listener.consumerTag, cancel: () => this.remove(listener) };
+  }
+
+  off(pattern: string, handler: EventHandler & { consumerTag?: string }): void {
+    for (const listener of this.listeners.slice()) {
+      if (listener.pattern !== pattern) continue;
+      if (handler.consumerTag ? listener.consumerTag === handler.consumerTag : listener.handler === handler) this.remove(listener);
+    }
+  }
+
+  private remove(listener: QueueEventListener): void {
+    const index = this.listeners.indexOf(listener);
+    if (index !== -1) this.listeners.splice(index, 1);
+  }
+
+  private deliver(listener: QueueEventListener, routingKey: string, content: unknown, broker: boolean): void {
+    if (listener.busy) {
+      listener.waiting.push({ routingKey, content });
+      return;
+    }
+    listener.busy = true;
+    try {
+      let next: { routingKey: string; content: unknown } | undefined = { routingKey, content };
+      while (next) {
+        // The broker's listener reads the content only.
+        const message = broker ? { content: next.content } : this.smqp.makeMessage({ routingKey: next.routingKey, exchange: this.name }, next.content, listener.consumerTag);
+        listener.handler(next.routingKey, message, this);
+        next = listener.waiting.shift();
+      }
+    } finally {
+      listener.busy = false;
+    }
+  }
+}
+
+interface QueueEventsTools {
+  compilePattern(pattern: string): { test(routingKey: string): boolean };
+  makeMessage(fields: Record<string, unknown>, content: unknown, consumerTag: string): unknown;
+  newConsumerTag(): string;
+}
+
+/** Broker.createQueue as smqp has it, with QueueEvents in place of the queue's event exchange. */
+function installQueueEvents(brokerModule: SmqpBrokerModule, queueModule: SmqpQueueModule, messageModule: SmqpMessageModule, shared: SmqpShared, errors: SmqpErrors): void {
+  type Broker = Record<symbol, unknown> & { getQueue(name: string): unknown };
+  const brokerPrototype = brokerModule.Broker.prototype as Broker & { createQueue: unknown };
+  const Queue = queueModule.Queue as unknown as new (name: string, options: unknown, events: unknown) => unknown;
+  const tools: QueueEventsTools = {
+    compilePattern: (pattern) => shared.getRoutingKeyPattern(pattern),
+    makeMessage: (fields, content, consumerTag) => {
+      const message = new messageModule.Message(fields, content, undefined, undefined) as { fields: Record<string, unknown> };
+      message.fields.consumerTag = consumerTag;
+      return message;
+    },
+    newConsumerTag: () => `smq.ctag-${shared.generateId()}`,
+  };
+  brokerPrototype.createQueue = function createQueue(this: Broker, queueName: string | null | undefined, options: unknown) {
+    if (queueName && typeof queueName !== "string") throw new TypeError("queue name must be a string");
+    else if (!queueName) queueName = `smq.qname-${shared.generateId()}`;
+    else if (this.getQueue(queueName)) throw new errors.SmqpError(`Queue named ${queueName} already exists`, errors.ERR_QUEUE_NAME_CONFLICT);
+    const brokerHandler = (this[kEventHandler] as { handler: EventHandler }).handler;
+    const queue = new Queue(queueName, options, new QueueEvents(`${queueName}__events`, brokerHandler, tools));
+    (this[kEntities] as Map<string, Map<string, unknown>>).get("queues")?.set(queueName, queue);
+    return queue;
   };
 }
 

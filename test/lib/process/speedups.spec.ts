@@ -7,9 +7,10 @@ import { installSpeedups } from "../../../lib/process/embedded/speedups";
 
 const run = promisify(execFile);
 const DRIVER = path.join(__dirname, "speedups-driver.js");
+const SMQP_DRIVER = path.join(__dirname, "smqp-driver.js");
 
-async function drive(speedups: "on" | "off"): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, [DRIVER], {
+async function drive(speedups: "on" | "off", driver = DRIVER): Promise<Record<string, unknown>> {
+  const { stdout } = await run(process.execPath, [driver], {
     env: { ...process.env, SSF_ENGINE_SPEEDUPS: speedups },
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -28,6 +29,20 @@ describe("Feature: engine speedups", function () {
     const steps = fixtures.flatMap((fixture) => Object.values(without[fixture] as Record<string, unknown[]>)).reduce((sum, list) => sum + list.length, 0);
     assert.ok(steps >= 15, `only ${steps} steps were compared`);
     for (const fixture of fixtures) assert.deepEqual(withSpeedups[fixture], without[fixture], `${fixture} ran differently with the speedups`);
+  });
+
+  it("Scenario: Given smqp's broker driven through prefetch, acks, requeues, cancels, deletes, nested publishes, expiry, errors, a shovel and a recovery, When it runs with and without the speedups, Then every delivery, count, event and state is the same", async function () {
+    const [withSpeedups, without] = await Promise.all([drive("on", SMQP_DRIVER), drive("off", SMQP_DRIVER)]);
+    assert.equal(withSpeedups.speedups, true);
+    assert.equal(without.speedups, false);
+    const trace = without.trace as unknown[][];
+    assert.ok(trace.length >= 50, `only ${trace.length} observations`);
+    for (const kind of ["prefetch", "second got", "queue delete heard", "watched heard", "after recover", "returned"]) {
+      assert.ok(trace.some((entry) => entry[0] === kind), `the driver saw no "${kind}"`);
+    }
+    const seen = withSpeedups.trace as unknown[][];
+    trace.forEach((entry, index) => assert.deepEqual(seen[index], entry, `observation ${index} differs with the speedups`));
+    assert.equal(seen.length, trace.length);
   });
 
   it("Scenario: Given the speedups, When smqp and bpmn-elements make ids, Then 200,000 of them are all different", function () {
