@@ -60,16 +60,62 @@ function sqliteValue(binding: unknown): unknown {
   return binding;
 }
 
-function runOn(connection: SqliteConnection, builder: Knex.QueryBuilder): unknown {
-  const compiled = builder.toSQL() as Knex.Sql | Knex.Sql[];
+function runCompiled(connection: SqliteConnection, compiled: Knex.Sql | Knex.Sql[], value: (binding: unknown) => unknown): unknown {
   let result: unknown = [];
   for (const { sql, bindings, method } of Array.isArray(compiled) ? compiled : [compiled]) {
     const statement = connection.prepare(sql);
-    const params = bindings.map(sqliteValue);
+    const params = bindings.map(value);
     if (!statement.reader) result = statement.run(...params).changes;
     else result = method === "first" ? statement.all(...params)[0] : statement.all(...params);
   }
   return result;
+}
+
+function runOn(connection: SqliteConnection, builder: Knex.QueryBuilder): unknown {
+  return runCompiled(connection, builder.toSQL() as Knex.Sql | Knex.Sql[], sqliteValue);
+}
+
+/** The connection behind a handle made by directHandle. */
+const kConnection = Symbol("sqliteConnection");
+
+/** Stands for the value at an index while a shaped query is compiled (a string, so knex binds it as it is). */
+const PARAM = "\u0000ssf-param:";
+const CACHED_SHAPES = 512;
+const shapes = new Map<string, Knex.Sql | Knex.Sql[]>();
+
+/**
+ * A query whose SQL depends only on `shape` — the same table, columns and number of values whatever the values are —
+ * built by `build` from `values`. On SQLite knex compiles it once per shape (compiling was most of the store's time at
+ * the process engine's rates) and it runs with each call's values; elsewhere knex builds and runs it as usual. `build`
+ * must not make the SQL depend on a value (a null compared in a where clause, say, would become `is null`).
+ */
+export function shaped<T>(trx: Knex.Transaction, shape: string, values: unknown[], build: (values: unknown[]) => Knex.QueryBuilder): Promise<T> {
+  const connection = (trx as unknown as Record<symbol, SqliteConnection | undefined>)[kConnection];
+  if (!connection) return build(values) as unknown as Promise<T>;
+  let compiled = shapes.get(shape);
+  if (!compiled) {
+    compiled = build(values.map((_, index) => PARAM + index)).toSQL() as Knex.Sql | Knex.Sql[];
+    if (shapes.size >= CACHED_SHAPES) shapes.delete(shapes.keys().next().value as string);
+    shapes.set(shape, compiled);
+  }
+  const template = compiled;
+  return new Promise<T>((resolve) => {
+    resolve(
+      runCompiled(connection, template, (binding) => {
+        if (typeof binding === "string" && binding.startsWith(PARAM)) return sqliteValue(values[Number(binding.slice(PARAM.length))] ?? null);
+        return sqliteValue(binding);
+      }) as T,
+    );
+  });
+}
+
+/** Inserts `rows` (made by one function, so their columns come in one order) through a shaped query. */
+export function insertRows(trx: Knex.Transaction, table: string, rows: Array<Record<string, unknown>>): Promise<unknown> {
+  const columns = Object.keys(rows[0]);
+  const values = rows.flatMap((row) => columns.map((column) => row[column]));
+  return shaped(trx, `insert ${table} ${rows.length} ${columns.join(",")}`, values, (params) =>
+    trx(table).insert(rows.map((_, row) => Object.fromEntries(columns.map((column, index) => [column, params[row * columns.length + index]])))),
+  );
 }
 
 /**
@@ -85,6 +131,7 @@ function directHandle(knex: Knex, connection: SqliteConnection): Knex.Transactio
     return builder;
   };
   const handle = (table: string) => attach(knex(table));
+  (handle as unknown as Record<symbol, SqliteConnection>)[kConnection] = connection;
   handle.select = (...columns: unknown[]) => attach((knex.select as (...args: unknown[]) => Knex.QueryBuilder)(...columns));
   handle.raw = knex.raw.bind(knex);
   return handle as unknown as Knex.Transaction;
@@ -124,4 +171,13 @@ async function withConnection<T>(knex: Knex, work: (connection: SqliteConnection
 export async function query<T>(knex: Knex, build: (start: Knex.Transaction) => Knex.QueryBuilder): Promise<T> {
   if (!isBetterSqlite(knex)) return (await build(knex as unknown as Knex.Transaction)) as T;
   return withConnection(knex, (connection) => runOn(connection, build(directHandle(knex, connection))) as T);
+}
+
+/** One shaped query (see shaped) on its own. */
+export async function queryShaped<T>(knex: Knex, shape: string, values: unknown[], build: (start: Knex.Transaction, values: unknown[]) => Knex.QueryBuilder): Promise<T> {
+  if (!isBetterSqlite(knex)) return (await build(knex as unknown as Knex.Transaction, values)) as T;
+  return withConnection(knex, (connection) => {
+    const handle = directHandle(knex, connection);
+    return shaped<T>(handle, shape, values, (params) => build(handle, params));
+  });
 }

@@ -206,7 +206,7 @@ export function installSpeedups(): boolean {
   const errors = require(path.join(smqpDir, "Errors.js")) as SmqpErrors; // eslint-disable-line @typescript-eslint/no-require-imports
   installConsumerBuffers(queueModule, shared, errors);
   const brokerModule = require(path.join(smqpDir, "Broker.js")) as SmqpBrokerModule; // eslint-disable-line @typescript-eslint/no-require-imports
-  installQueueEvents(brokerModule, queueModule, messageModule, shared, errors);
+  installEntityEvents(brokerModule, queueModule, messageModule, shared, errors);
   installed = true;
   return true;
 }
@@ -424,90 +424,97 @@ function installConsumerBuffers(queueModule: SmqpQueueModule, shared: SmqpShared
 
 type EventHandler = (routingKey: string, message: unknown, owner: unknown) => void;
 
-interface QueueEventListener {
+interface EventListener {
   pattern: string;
   compiled: { test(routingKey: string): boolean };
   handler: EventHandler;
   consumerTag: string;
+  /** The broker's own listener reads a message's content only. */
+  broker: boolean;
   /** Delivering now: events it causes wait for it to return, in order (its consumer would be busy). */
   busy: boolean;
-  waiting: Array<{ routingKey: string; content: unknown }>;
+  waiting: Array<{ routingKey: string; content: unknown }> | null;
 }
 
-/** Queue events the broker's own listener ignores. */
+/** Events the broker's own listener ignores. */
 const IGNORED_BY_BROKER = new Set(["queue.depleted", "queue.ready", "queue.saturated"]);
+const MATCH_ALL = { test: () => true };
+
+interface EntityEventsTools {
+  compilePattern(pattern: string): { test(routingKey: string): boolean };
+  makeMessage(fields: Record<string, unknown>, content: unknown, consumerTag: string): unknown;
+  newConsumerTag(): string;
+}
+
+let entityEventsTools: EntityEventsTools | null = null;
 
 /**
- * smqp gives every queue a whole event exchange: the broker's listener on it ("#"), and one more for each binding of
- * the queue (it closes the binding when the queue is deleted), each a queue with a consumer; every queue event
- * ("consume", "consumer.cancel", "delete", …) is a message through them. These are half of the messages an instance
- * sends, and nothing but smqp listens there. This delivers queue events to the same listeners, in the same order,
- * without the messages: the broker's listener first (it is the first binding), then the others in the order they
- * listened; an event raised while a listener is running waits for it to return, as its consumer would make it wait.
- * Listeners other than the broker's get a message as smqp's consumer would give them (fields, content, properties;
- * already acknowledged).
+ * smqp gives every queue and every exchange a whole event exchange, with a queue, binding and consumer for each
+ * listener on it: the broker's ("#"), and for a queue one more per binding of the queue (it closes the binding when
+ * the queue is deleted). Every queue event ("consume", "consumer.cancel", "delete", …) was a message through them: half
+ * of the messages an instance sent, and a third of a live engine's objects; nothing but smqp listens there. This
+ * delivers the events to the same listeners in the same order without the messages: in the order they listened (the
+ * broker first, as it listens when the queue or exchange is made); an event raised while a listener is running waits
+ * for it to return, as its consumer would make it wait. Listeners other than the broker's get a message as smqp's
+ * consumer would give them (fields, content, properties; already acknowledged).
  */
-class QueueEvents {
-  private readonly listeners: QueueEventListener[] = [];
-  private readonly brokerListener: QueueEventListener;
-  constructor(
-    readonly name: string,
-    brokerHandler: EventHandler,
-    private readonly smqp: QueueEventsTools,
-  ) {
-    this.brokerListener = { pattern: "#", compiled: { test: () => true }, handler: brokerHandler, consumerTag: "", busy: false, waiting: [] };
-  }
+class EntityEvents {
+  private listeners: EventListener[] | null = null;
+  constructor(readonly name: string) {}
 
   emit(routingKey: string, content: unknown): void {
     this.publish(routingKey, content);
   }
 
   publish(routingKey: string, content: unknown): void {
-    if (!IGNORED_BY_BROKER.has(routingKey)) this.deliver(this.brokerListener, routingKey, content, true);
-    if (!this.listeners.length) return;
-    for (const listener of this.listeners.slice()) {
-      if (listener.compiled.test(routingKey)) this.deliver(listener, routingKey, content, false);
+    const listeners = this.listeners;
+    if (!listeners) return;
+    for (const listener of listeners.length === 1 ? listeners : listeners.slice()) {
+      if (listener.broker ? !IGNORED_BY_BROKER.has(routingKey) : listener.compiled.test(routingKey)) this.deliver(listener, routingKey, content);
     }
   }
 
-  on(pattern: string, handler: EventHandler, options?: { consumerTag?: string }) {
-    const listener: QueueEventListener = {
+  on(pattern: string, handler: EventHandler, options?: { consumerTag?: string }, broker = false) {
+    const tools = entityEventsTools as EntityEventsTools;
+    const listener: EventListener = {
       pattern,
-      compiled: this.smqp.compilePattern(pattern),
+      compiled: pattern === "#" ? MATCH_ALL : tools.compilePattern(pattern),
       handler,
-      consumerTag: options?.consumerTag ?? this.smqp.newConsumerTag(),
+      consumerTag: broker ? "" : options?.consumerTag ?? tools.newConsumerTag(),
+      broker,
       busy: false,
-      waiting: [],
+      waiting: null,
     };
-    this.listeners.push(listener);
+    (this.listeners ??= []).push(listener);
     return { consumerTag: listener.consumerTag, cancel: () => this.remove(listener) };
   }
 
   off(pattern: string, handler: EventHandler & { consumerTag?: string }): void {
-    for (const listener of this.listeners.slice()) {
+    for (const listener of this.listeners?.slice() ?? []) {
       if (listener.pattern !== pattern) continue;
       if (handler.consumerTag ? listener.consumerTag === handler.consumerTag : listener.handler === handler) this.remove(listener);
     }
   }
 
-  private remove(listener: QueueEventListener): void {
-    const index = this.listeners.indexOf(listener);
-    if (index !== -1) this.listeners.splice(index, 1);
+  private remove(listener: EventListener): void {
+    const index = this.listeners?.indexOf(listener) ?? -1;
+    if (index !== -1) this.listeners?.splice(index, 1);
   }
 
-  private deliver(listener: QueueEventListener, routingKey: string, content: unknown, broker: boolean): void {
+  private deliver(listener: EventListener, routingKey: string, content: unknown): void {
     if (listener.busy) {
-      listener.waiting.push({ routingKey, content });
+      (listener.waiting ??= []).push({ routingKey, content });
       return;
     }
     listener.busy = true;
     try {
       let next: { routingKey: string; content: unknown } | undefined = { routingKey, content };
       while (next) {
-        // The broker's listener reads the content only.
-        const message = broker ? { content: next.content } : this.smqp.makeMessage({ routingKey: next.routingKey, exchange: this.name }, next.content, listener.consumerTag);
+        const message = listener.broker
+          ? { content: next.content }
+          : (entityEventsTools as EntityEventsTools).makeMessage({ routingKey: next.routingKey, exchange: this.name }, next.content, listener.consumerTag);
         listener.handler(next.routingKey, message, this);
-        next = listener.waiting.shift();
+        next = listener.waiting?.shift();
       }
     } finally {
       listener.busy = false;
@@ -515,18 +522,16 @@ class QueueEvents {
   }
 }
 
-interface QueueEventsTools {
-  compilePattern(pattern: string): { test(routingKey: string): boolean };
-  makeMessage(fields: Record<string, unknown>, content: unknown, consumerTag: string): unknown;
-  newConsumerTag(): string;
-}
-
-/** Broker.createQueue as smqp has it, with QueueEvents in place of the queue's event exchange. */
-function installQueueEvents(brokerModule: SmqpBrokerModule, queueModule: SmqpQueueModule, messageModule: SmqpMessageModule, shared: SmqpShared, errors: SmqpErrors): void {
+/**
+ * Queues made by the broker (Broker.createQueue as smqp has it) and exchanges made anywhere get EntityEvents in place
+ * of an event exchange; the broker's listener is registered on them as a broker listener.
+ */
+function installEntityEvents(brokerModule: SmqpBrokerModule, queueModule: SmqpQueueModule, messageModule: SmqpMessageModule, shared: SmqpShared, errors: SmqpErrors): void {
   type Broker = Record<symbol, unknown> & { getQueue(name: string): unknown };
+  type BrokerEventHandler = { handler: EventHandler; listen(emitter: unknown): void };
   const brokerPrototype = brokerModule.Broker.prototype as Broker & { createQueue: unknown };
   const Queue = queueModule.Queue as unknown as new (name: string, options: unknown, events: unknown) => unknown;
-  const tools: QueueEventsTools = {
+  entityEventsTools = {
     compilePattern: (pattern) => shared.getRoutingKeyPattern(pattern),
     makeMessage: (fields, content, consumerTag) => {
       const message = new messageModule.Message(fields, content, undefined, undefined) as { fields: Record<string, unknown> };
@@ -535,12 +540,20 @@ function installQueueEvents(brokerModule: SmqpBrokerModule, queueModule: SmqpQue
     },
     newConsumerTag: () => `smq.ctag-${shared.generateId()}`,
   };
+  const probe = new (brokerModule.Broker as unknown as new () => Broker)();
+  const handlerPrototype = Object.getPrototypeOf(probe[kEventHandler]) as BrokerEventHandler;
+  const smqpListen = handlerPrototype.listen;
+  handlerPrototype.listen = function listen(this: BrokerEventHandler, emitter: unknown) {
+    if (emitter instanceof EntityEvents) emitter.on("#", this.handler, undefined, true);
+    else smqpListen.call(this, emitter);
+  };
   brokerPrototype.createQueue = function createQueue(this: Broker, queueName: string | null | undefined, options: unknown) {
     if (queueName && typeof queueName !== "string") throw new TypeError("queue name must be a string");
     else if (!queueName) queueName = `smq.qname-${shared.generateId()}`;
     else if (this.getQueue(queueName)) throw new errors.SmqpError(`Queue named ${queueName} already exists`, errors.ERR_QUEUE_NAME_CONFLICT);
-    const brokerHandler = (this[kEventHandler] as { handler: EventHandler }).handler;
-    const queue = new Queue(queueName, options, new QueueEvents(`${queueName}__events`, brokerHandler, tools));
+    const events = new EntityEvents(`${queueName}__events`);
+    (this[kEventHandler] as BrokerEventHandler).listen(events);
+    const queue = new Queue(queueName, options, events);
     (this[kEntities] as Map<string, Map<string, unknown>>).get("queues")?.set(queueName, queue);
     return queue;
   };
@@ -616,7 +629,7 @@ function installLazyDeliveryQueues(exchangeModule: SmqpExchangeModule, queueModu
   function Exchange(name: string, type = "topic", options?: Record<string, unknown>): Exchange {
     if (!name || typeof name !== "string") throw new TypeError("Exchange name is required and must be a string");
     if (type !== "topic" && type !== "direct") throw new TypeError("Exchange type must be one of topic or direct");
-    return makeExchange(name, type, options, EventExchange(`${name}__events`));
+    return makeExchange(name, type, options, new EntityEvents(`${name}__events`));
   }
   exchangeModule.EventExchange = EventExchange;
   exchangeModule.Exchange = Exchange;

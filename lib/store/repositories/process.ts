@@ -1,7 +1,7 @@
 // Rows of the BPMN process engine; an instance's state and everything it waits on are written in one transaction.
 import type { Knex } from "knex";
 import { fromJsonColumn, toJsonColumn, toNullableNumber, toNumber } from "../json";
-import { query, transaction } from "../sqlite-direct";
+import { insertRows, queryShaped, shaped, transaction } from "../sqlite-direct";
 
 type Variables = Record<string, unknown>;
 
@@ -363,17 +363,20 @@ type WaitTable = (typeof WAIT_TABLES)[number];
 /** The execution ids an instance waits on, per table, in one query (open user tasks only). */
 async function existingWaits(trx: Knex.Transaction, instanceId: string): Promise<Map<WaitTable, Set<string>>> {
   // Each branch names its table in a column; the table names are the constants above.
-  const rowsOf = (query: Knex.QueryBuilder, table: WaitTable) => {
-    query.from(table).where({ instance_id: instanceId });
-    if (table === "process_user_tasks") query.where({ status: "created" });
-    return query;
-  };
-  const column = (table: WaitTable) => trx.raw(`'${table}' as wait_table`);
-  const [first, ...others] = WAIT_TABLES;
-  const union = rowsOf(trx.select(column(first), "execution_id"), first);
-  for (const table of others) union.unionAll((branch) => void rowsOf(branch.select(column(table), "execution_id"), table));
+  const rows = await shaped<Array<{ wait_table: WaitTable; execution_id: string }>>(trx, "existing waits", [instanceId], ([id]) => {
+    const rowsOf = (query: Knex.QueryBuilder, table: WaitTable) => {
+      query.from(table).where({ instance_id: id });
+      if (table === "process_user_tasks") query.where({ status: "created" });
+      return query;
+    };
+    const column = (table: WaitTable) => trx.raw(`'${table}' as wait_table`);
+    const [first, ...others] = WAIT_TABLES;
+    const union = rowsOf(trx.select(column(first), "execution_id"), first);
+    for (const table of others) union.unionAll((branch) => void rowsOf(branch.select(column(table), "execution_id"), table));
+    return union;
+  });
   const existing = new Map<WaitTable, Set<string>>(WAIT_TABLES.map((table) => [table, new Set<string>()]));
-  for (const row of (await union) as Array<{ wait_table: WaitTable; execution_id: string }>) existing.get(row.wait_table)?.add(row.execution_id);
+  for (const row of rows) existing.get(row.wait_table)?.add(row.execution_id);
   return existing;
 }
 
@@ -390,13 +393,29 @@ async function reconcile<T extends { executionId: string }>(
   const wantedIds = new Set(wanted.map((record) => record.executionId));
   const gone = [...existing].filter((id) => !wantedIds.has(id));
   if (gone.length > 0) {
-    const removal = trx(table).where({ instance_id: instanceId }).whereIn("execution_id", gone);
-    if (openOnly) await removal.where(openOnly.column, openOnly.open).update({ [openOnly.column]: openOnly.closed });
-    else await removal.delete();
+    await shaped(trx, `end waits ${table} ${gone.length}`, [instanceId, ...gone], ([id, ...executionIds]) => {
+      const removal = trx(table).where({ instance_id: id }).whereIn("execution_id", executionIds as string[]);
+      if (openOnly) return removal.where(openOnly.column, openOnly.open).update({ [openOnly.column]: openOnly.closed });
+      return removal.delete();
+    });
   }
   const fresh = wanted.filter((record) => !existing.has(record.executionId));
-  if (fresh.length > 0) await trx(table).insert(fresh.map(toRow));
+  if (fresh.length > 0) await insertRows(trx, table, fresh.map(toRow));
   return fresh;
+}
+
+/** The row with this id (the engine reads instances, jobs and user tasks by key at every step). */
+function byId(knex: Knex, table: string, id: string): Promise<Record<string, unknown> | undefined> {
+  return queryShaped(knex, `by id ${table}`, [id], (start, [key]) => start(table).where({ id: key }).first());
+}
+
+function updateById(trx: Knex.Transaction, table: string, id: string, row: Record<string, unknown>): Promise<unknown> {
+  const columns = Object.keys(row);
+  return shaped(trx, `update ${table} ${columns.join(",")}`, [id, ...columns.map((column) => row[column])], ([key, ...values]) =>
+    trx(table)
+      .where({ id: key })
+      .update(Object.fromEntries(columns.map((column, index) => [column, values[index]]))),
+  );
 }
 
 export class ProcessRepository {
@@ -446,7 +465,7 @@ export class ProcessRepository {
 
   async instance(id: string): Promise<ProcessInstanceRecord | undefined> {
     // The engine reads instances, jobs and user tasks by key at every step: on SQLite without knex's runner.
-    const row = await query<Record<string, unknown> | undefined>(this.knex, (start) => start("process_instances").where({ id }).first());
+    const row = await byId(this.knex, "process_instances", id);
     return row ? instanceFromRow(row) : undefined;
   }
 
@@ -466,8 +485,9 @@ export class ProcessRepository {
   async commit(change: InstanceCommit): Promise<NewWaits> {
     return transaction(this.knex, async (trx) => {
       const instanceId = change.instance.id;
-      if (change.isNew) await trx("process_instances").insert(instanceToRow(change.instance));
-      else await trx("process_instances").where({ id: instanceId }).update(instanceToRow(change.instance));
+      const row = instanceToRow(change.instance);
+      if (change.isNew) await insertRows(trx, "process_instances", [row]);
+      else await updateById(trx, "process_instances", instanceId, row);
       if (change.completedUserTask) {
         const done = change.completedUserTask;
         await trx("process_user_tasks")
@@ -477,10 +497,10 @@ export class ProcessRepository {
       if (change.consumedMessageId) await trx("process_messages").where({ id: change.consumedMessageId }).delete();
       let created: NewWaits;
       if (change.isNew) {
-        if (change.jobs.length) await trx("process_jobs").insert(change.jobs.map(jobToRow));
-        if (change.userTasks.length) await trx("process_user_tasks").insert(change.userTasks.map(userTaskToRow));
-        if (change.timers.length) await trx("process_timers").insert(change.timers.map(timerToRow));
-        if (change.subscriptions.length) await trx("process_subscriptions").insert(change.subscriptions.map(subscriptionToRow));
+        if (change.jobs.length) await insertRows(trx, "process_jobs", change.jobs.map(jobToRow));
+        if (change.userTasks.length) await insertRows(trx, "process_user_tasks", change.userTasks.map(userTaskToRow));
+        if (change.timers.length) await insertRows(trx, "process_timers", change.timers.map(timerToRow));
+        if (change.subscriptions.length) await insertRows(trx, "process_subscriptions", change.subscriptions.map(subscriptionToRow));
         created = { jobs: change.jobs, userTasks: change.userTasks, timers: change.timers, subscriptions: change.subscriptions };
       } else {
         const existing = await existingWaits(trx, instanceId);
@@ -508,13 +528,13 @@ export class ProcessRepository {
       if (change.incidents.length) await trx("process_incidents").insert(change.incidents.map(incidentToRow));
       if (change.thrownSignals?.length) await trx("process_signal_outbox").insert(change.thrownSignals.map(signalToRow));
       const history = [...change.history, ...waiting];
-      if (history.length) await trx("process_history").insert(history.map(historyToRow));
+      if (history.length) await insertRows(trx, "process_history", history.map(historyToRow));
       return created;
     });
   }
 
   async job(id: string): Promise<ProcessJobRecord | undefined> {
-    const row = await query<Record<string, unknown> | undefined>(this.knex, (start) => start("process_jobs").where({ id }).first());
+    const row = await byId(this.knex, "process_jobs", id);
     return row ? jobFromRow(row) : undefined;
   }
 
@@ -544,7 +564,7 @@ export class ProcessRepository {
   }
 
   async userTask(id: string): Promise<ProcessUserTaskRecord | undefined> {
-    const row = await query<Record<string, unknown> | undefined>(this.knex, (start) => start("process_user_tasks").where({ id }).first());
+    const row = await byId(this.knex, "process_user_tasks", id);
     return row ? userTaskFromRow(row) : undefined;
   }
 

@@ -1,7 +1,7 @@
 // The store's transaction helper: the same body runs as a knex transaction (MySQL/MariaDB) or directly on SQLite's
 // pooled connection, with the same results, and a failure leaves nothing behind.
 import assert from "node:assert/strict";
-import { query, transaction } from "../../../lib/store/sqlite-direct";
+import { insertRows, query, queryShaped, shaped, transaction } from "../../../lib/store/sqlite-direct";
 import { describeEachStore } from "../../support/stores";
 
 describeEachStore("store transactions", (ctx) => {
@@ -39,5 +39,38 @@ describeEachStore("store transactions", (ctx) => {
     assert.deepEqual(left, []);
     await transaction(ctx.store.knex, async (trx) => trx("process_history").insert(history("tx-3", "after")));
     assert.equal((await ctx.store.knex("process_history").where({ instance_id: "tx-3" })).length, 1);
+  });
+
+  it("runs a shaped query with each call's values: inserts of one and of several rows, nulls, updates and reads by the same shapes", async function () {
+    await transaction(ctx.store.knex, async (trx) => {
+      await insertRows(trx, "process_history", [history("shape-1", "one")]);
+      await insertRows(trx, "process_history", [history("shape-2", "two")]);
+      await insertRows(trx, "process_history", [history("shape-3", "three"), { ...history("shape-3", "four"), element_id: null }]);
+      await insertRows(trx, "process_history", [history("shape-4", "five"), history("shape-4", "six")]);
+    });
+    const actions = async (instanceId: string) =>
+      (await ctx.store.knex("process_history").where({ instance_id: instanceId }).orderBy("action")).map((row: { action: string; element_id: string | null }) => `${row.action}:${row.element_id}`);
+    assert.deepEqual(await actions("shape-1"), ["one:e"]);
+    assert.deepEqual(await actions("shape-2"), ["two:e"]);
+    assert.deepEqual(await actions("shape-3"), ["four:null", "three:e"]);
+    assert.deepEqual(await actions("shape-4"), ["five:e", "six:e"]);
+
+    const rename = (instanceId: string, from: string, to: string) =>
+      transaction(ctx.store.knex, (trx) =>
+        shaped<number>(trx, "rename history action", [to, instanceId, from], ([action, id, old]) => trx("process_history").where({ instance_id: id, action: old }).update({ action })),
+      );
+    assert.equal(Number(await rename("shape-1", "one", "first")), 1);
+    assert.equal(Number(await rename("shape-2", "two", "second")), 1);
+    assert.equal(Number(await rename("shape-2", "absent", "never")), 0);
+    assert.deepEqual(await actions("shape-1"), ["first:e"]);
+    assert.deepEqual(await actions("shape-2"), ["second:e"]);
+
+    const firstOf = (instanceId: string) =>
+      queryShaped<{ action: string } | undefined>(ctx.store.knex, "first history action", [instanceId], (start, [id]) =>
+        start("process_history").where({ instance_id: id }).orderBy("action").first(),
+      );
+    assert.equal((await firstOf("shape-3"))?.action, "four");
+    assert.equal((await firstOf("shape-4"))?.action, "five");
+    assert.equal(await firstOf("shape-none"), undefined);
   });
 });
