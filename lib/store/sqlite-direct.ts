@@ -138,22 +138,96 @@ function directHandle(knex: Knex, connection: SqliteConnection): Knex.Transactio
 }
 
 /**
- * Runs `body` in one transaction: on SQLite directly on the pooled connection (held for the whole body, so nothing
- * else interleaves), elsewhere as a knex transaction. The body sees the same handle either way.
+ * Runs `body` in one transaction: on SQLite directly on the pooled connection, elsewhere as a knex transaction. The
+ * body sees the same handle either way.
+ *
+ * On SQLite, transactions asked for together are committed together (group commit): each body runs alone in a
+ * savepoint of one transaction (a body that fails is rolled back to its savepoint, the others are kept), and the
+ * transaction is committed once no body is waiting after the current turn of the event loop. Every caller's promise
+ * settles only after that commit, so nothing is acknowledged before it is on disk. COMMIT was half of the store's time
+ * at the process engine's rates (one WAL write of every page touched, per transaction).
  */
 export async function transaction<T>(knex: Knex, body: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   if (!isBetterSqlite(knex)) return knex.transaction(body);
-  return withConnection(knex, async (connection) => {
-    connection.exec("BEGIN");
+  let group = groups.get(knex);
+  if (!group) groups.set(knex, (group = new GroupCommit(knex)));
+  return group.run(body);
+}
+
+/** At most this many bodies share a commit, so one commit never waits long. */
+const GROUP_LIMIT = 256;
+
+interface GroupedBody {
+  body: (trx: Knex.Transaction) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+const groups = new WeakMap<Knex, GroupCommit>();
+
+class GroupCommit {
+  private readonly waiting: GroupedBody[] = [];
+  private draining = false;
+
+  constructor(private readonly knex: Knex) {}
+
+  run<T>(body: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ body, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
     try {
-      const result = await body(directHandle(knex, connection));
+      await withConnection(this.knex, async (connection) => {
+        while (this.waiting.length) await this.commitGroup(connection);
+      });
+    } catch (err) {
+      // The connection could not be had: nothing ran.
+      for (const grouped of this.waiting.splice(0)) grouped.reject(err);
+    } finally {
+      this.draining = false;
+      // Bodies that came while the connection was being given back.
+      if (this.waiting.length) void this.drain();
+    }
+  }
+
+  private async commitGroup(connection: SqliteConnection): Promise<void> {
+    const ran: Array<{ grouped: GroupedBody; value: unknown }> = [];
+    try {
+      connection.exec("BEGIN");
+      do {
+        while (this.waiting.length && ran.length < GROUP_LIMIT) {
+          const grouped = this.waiting.shift() as GroupedBody;
+          connection.exec("SAVEPOINT ssf_body");
+          try {
+            const value = await grouped.body(directHandle(this.knex, connection));
+            connection.exec("RELEASE ssf_body");
+            ran.push({ grouped, value });
+          } catch (err) {
+            if (!connection.inTransaction) {
+              // SQLite rolled the whole transaction back (I/O error, disk full): the bodies before it are gone too.
+              grouped.reject(err);
+              throw err;
+            }
+            connection.exec("ROLLBACK TO ssf_body");
+            connection.exec("RELEASE ssf_body");
+            grouped.reject(err);
+          }
+        }
+        // Steps started in this turn of the event loop join this commit.
+        if (ran.length < GROUP_LIMIT) await new Promise((resolve) => setImmediate(resolve));
+      } while (this.waiting.length && ran.length < GROUP_LIMIT);
       connection.exec("COMMIT");
-      return result;
     } catch (err) {
       if (connection.inTransaction) connection.exec("ROLLBACK");
-      throw err;
+      for (const { grouped } of ran) grouped.reject(err);
+      return;
     }
-  });
+    for (const { grouped, value } of ran) grouped.resolve(value);
+  }
 }
 
 /** The pooled connection for `work` alone (the pool holds one, so nothing else runs meanwhile), given back after. */

@@ -1,7 +1,8 @@
 // The store's transaction helper: the same body runs as a knex transaction (MySQL/MariaDB) or directly on SQLite's
 // pooled connection, with the same results, and a failure leaves nothing behind.
 import assert from "node:assert/strict";
-import { insertRows, query, queryShaped, shaped, transaction } from "../../../lib/store/sqlite-direct";
+import Database from "better-sqlite3";
+import { insertRows, knexPool, query, queryShaped, shaped, transaction } from "../../../lib/store/sqlite-direct";
 import { describeEachStore } from "../../support/stores";
 
 describeEachStore("store transactions", (ctx) => {
@@ -72,5 +73,59 @@ describeEachStore("store transactions", (ctx) => {
     assert.equal((await firstOf("shape-3"))?.action, "four");
     assert.equal((await firstOf("shape-4"))?.action, "five");
     assert.equal(await firstOf("shape-none"), undefined);
+  });
+
+  it("commits transactions asked for together as a group: a failing body loses only its own rows, and each caller hears only after the commit", async function () {
+    // Another connection to the same file sees only what is committed.
+    const outside = ctx.config.dialect === "sqlite" ? new Database(ctx.config.filename, { readonly: true }) : null;
+    const committedRows = (instanceId: string) =>
+      outside
+        ? (outside.prepare("select count(*) as n from process_history where instance_id = ?").get(instanceId) as { n: number }).n
+        : null;
+    try {
+      const seenWhenHeard: Array<number | null> = [];
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, index) =>
+          transaction(ctx.store.knex, async (trx) => {
+            await insertRows(trx, "process_history", [history(`group-${index}`, "step")]);
+            if (index === 13) throw new Error("body 13 fails after its insert");
+            return index;
+          }).then((value) => {
+            seenWhenHeard.push(committedRows(`group-${index}`));
+            return value;
+          }),
+        ),
+      );
+      assert.equal(outcomes.filter((outcome) => outcome.status === "fulfilled").length, 39);
+      const failed = outcomes[13];
+      assert.equal(failed.status, "rejected");
+      assert.match(String((failed as PromiseRejectedResult).reason), /body 13 fails/);
+      const rows = await ctx.store.knex("process_history").where("instance_id", "like", "group-%");
+      assert.equal(rows.length, 39);
+      assert.ok(!rows.some((row: { instance_id: string }) => row.instance_id === "group-13"));
+      if (outside) assert.deepEqual(seenWhenHeard, Array.from({ length: 39 }, () => 1), "a caller heard of its transaction before another connection could see it");
+
+      // A transaction asked for while the connection is being given back (made slow here) runs too.
+      const pool = knexPool(ctx.store.knex);
+      const release = pool.releaseConnection;
+      pool.releaseConnection = async (connection) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return release.call(pool, connection);
+      };
+      try {
+        for (let index = 0; index < 3; index += 1) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            transaction(ctx.store.knex, (trx) => insertRows(trx, "process_history", [history("chain", `link-${index}`)])),
+            new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`transaction ${index} of a chain never ran`)), 5000))),
+          ]).finally(() => clearTimeout(timer));
+        }
+      } finally {
+        pool.releaseConnection = release;
+      }
+      assert.equal((await ctx.store.knex("process_history").where({ instance_id: "chain" })).length, 3);
+    } finally {
+      outside?.close();
+    }
   });
 });
