@@ -48,6 +48,9 @@ function knexConfig(config: StoreConfig, isOpen: () => boolean): Knex.Config {
           conn.pragma("busy_timeout = 5000");
           // Checkpoints run in a worker thread (see startCheckpointer): an fsync here would stall every flow.
           conn.pragma("wal_autocheckpoint = 0");
+          // Up to 64 MiB of pages (SQLite's default is 2 MiB, filled only as pages are read). With 100,000 process
+          // instances waiting the indexes a step reads no longer fit in 2 MiB: rehydrating one ran ~25 % slower.
+          conn.pragma("cache_size = -65536");
           done(null, conn);
         },
       },
