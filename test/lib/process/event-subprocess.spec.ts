@@ -11,6 +11,7 @@ describeEachStore("Feature: event sub-processes", (ctx) => {
   const reminded: string[] = [];
   const announced: string[] = [];
 
+  let announcer: { stop(): Promise<void> };
   const registerWorkers = (target: EmbeddedProcessEngine) => {
     target.registerWorker("lock-doors", async (job) => {
       locked.push(job.businessKey ?? "");
@@ -20,7 +21,7 @@ describeEachStore("Feature: event sub-processes", (ctx) => {
       reminded.push(job.businessKey ?? "");
       return job.complete({ remindedAt: "now" });
     });
-    target.registerWorker("announce", async (job) => {
+    announcer = target.registerWorker("announce", async (job) => {
       announced.push(`${job.businessKey ?? ""}:${String(job.variables.warning)}`);
       return job.complete();
     });
@@ -87,6 +88,28 @@ describeEachStore("Feature: event sub-processes", (ctx) => {
     const history = (await engine.history(instanceId)).map((entry) => entry.elementId);
     assert.ok(history.includes("remind-teachers") && history.includes("announce-weather"), JSON.stringify(history));
     assert.ok(!history.some((elementId) => elementId?.startsWith("shelter__")), `helper elements leaked into the history: ${JSON.stringify(history)}`);
+  });
+
+  it("Scenario: Given a weather warning still being announced, When the shelter turns into a lockdown, Then the announcement ends with the shelter, the doors lock and the lockdown's end ends the instance", async function () {
+    await announcer.stop();
+    const id = incidentId("SHELTER");
+    const { instanceId } = await shelter(id);
+    await engine.broadcastSignal({ name: "weather-warning", variables: { warning: "storm" } });
+    await eventually(() => engine.getInstance(instanceId), (snapshot) => (snapshot?.waitingAt ?? []).includes("announce-weather"));
+
+    await engine.publishMessage({ name: "shelter-to-lockdown", correlationKey: id });
+    const confirm = await eventually(
+      () => engine.listUserTasks({ businessKey: id }),
+      (tasks) => tasks.length === 1 && tasks[0].elementId === "confirm-lockdown",
+    );
+    const waiting = (await engine.getInstance(instanceId))?.waitingAt ?? [];
+    assert.ok(!waiting.includes("announce-weather"), `the announcement outlived the shelter: waiting at ${JSON.stringify(waiting)}`);
+    assert.deepEqual(locked, [id]);
+
+    await engine.completeUserTask(confirm[0].key, { allRoomsLocked: true }, "officer-li");
+    const done = await engine.getInstance(instanceId);
+    assert.equal(done?.status, "completed", `still waiting at ${JSON.stringify(done?.waitingAt)}`);
+    assert.deepEqual(announced, [], "nothing was announced: the job ended unworked");
   });
 
   it("Scenario: Given a shelter in place saved by one engine, When another engine opens the store and the lockdown message arrives, Then the event sub-process still starts", async function () {
