@@ -195,31 +195,37 @@ class GroupCommit {
   }
 
   private async commitGroup(connection: SqliteConnection): Promise<void> {
-    const ran: Array<{ grouped: GroupedBody; value: unknown }> = [];
     try {
       connection.exec("BEGIN");
+    } catch (err) {
+      // No transaction to put them in: every body waiting now hears why (none has run).
+      for (const grouped of this.waiting.splice(0)) grouped.reject(err);
+      return;
+    }
+    const ran: Array<{ grouped: GroupedBody; value: unknown }> = [];
+    let running: GroupedBody | null = null;
+    try {
       // Bodies asked for while earlier ones run (other instances' steps, between the statements' promise jobs) join.
       while (this.waiting.length && ran.length < GROUP_LIMIT) {
-        const grouped = this.waiting.shift() as GroupedBody;
+        running = this.waiting.shift() as GroupedBody;
         connection.exec("SAVEPOINT ssf_body");
         try {
-          const value = await grouped.body(directHandle(this.knex, connection));
+          const value = await running.body(directHandle(this.knex, connection));
           connection.exec("RELEASE ssf_body");
-          ran.push({ grouped, value });
+          ran.push({ grouped: running, value });
         } catch (err) {
-          if (!connection.inTransaction) {
-            // SQLite rolled the whole transaction back (I/O error, disk full): the bodies before it are gone too.
-            grouped.reject(err);
-            throw err;
-          }
+          // SQLite rolled the whole transaction back (I/O error, disk full): the bodies before it are gone too.
+          if (!connection.inTransaction) throw err;
           connection.exec("ROLLBACK TO ssf_body");
           connection.exec("RELEASE ssf_body");
-          grouped.reject(err);
+          running.reject(err);
         }
+        running = null;
       }
       connection.exec("COMMIT");
     } catch (err) {
       if (connection.inTransaction) connection.exec("ROLLBACK");
+      running?.reject(err);
       for (const { grouped } of ran) grouped.reject(err);
       return;
     }
