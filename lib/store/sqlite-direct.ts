@@ -244,13 +244,7 @@ async function withConnection<T>(knex: Knex, work: (connection: SqliteConnection
   }
 }
 
-/** One query: on SQLite run directly on the pooled connection, elsewhere through knex. */
-export async function query<T>(knex: Knex, build: (start: Knex.Transaction) => Knex.QueryBuilder): Promise<T> {
-  if (!isBetterSqlite(knex)) return (await build(knex as unknown as Knex.Transaction)) as T;
-  return withConnection(knex, (connection) => runOn(connection, build(directHandle(knex, connection))) as T);
-}
-
-/** One shaped query (see shaped) on its own. */
+/** One shaped query (see shaped) on its own: on SQLite run directly on the pooled connection, elsewhere through knex. */
 export async function queryShaped<T>(knex: Knex, shape: string, values: unknown[], build: (start: Knex.Transaction, values: unknown[]) => Knex.QueryBuilder): Promise<T> {
   if (!isBetterSqlite(knex)) return (await build(knex as unknown as Knex.Transaction, values)) as T;
   return withConnection(knex, (connection) => {

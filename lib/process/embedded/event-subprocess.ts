@@ -8,8 +8,8 @@
 //          <N>__trigger: a non-interrupting boundary event on <scope>__body with T → N, likewise
 //
 // When the scope has both kinds, the body and every N with its trigger sit inside one more sub-process,
-// <scope>__scope, and the interrupting triggers are on that: an interrupting event sub-process then also ends the non-interrupting ones that
-// are running, as BPMN has it. (With one kind only the triggers are all on the body.)
+// <scope>__scope, and the interrupting triggers are on that: an interrupting event sub-process then also ends the
+// non-interrupting ones that are running, as BPMN has it. (With one kind only, the triggers are all on the body.)
 //
 // The body is entered when the scope is, so the triggers are armed then (a message's correlation key is read then, a
 // timer counts from then), as Camunda 8 does. An interrupting trigger ends the main flow and the scope goes on with
@@ -63,8 +63,8 @@ interface Triggered {
 }
 
 /**
- * A sub-process holding `inner`, entered from a start event and left through an end event (helpers all), with ids
- * `<prefix>__<what>`. The body's are the ids saved states of running instances name.
+ * A sub-process holding `inner`, entered from a start event and left through an end event, all helpers with the ids
+ * given (the body's are the ids saved states of running instances already name).
  */
 function wrap(
   moddle: ModdleFactory,

@@ -283,12 +283,10 @@ function installExchangeDelivery(exchangeModule: SmqpExchangeModule): void {
   };
 }
 
+/** What the buffer reads of a message handed to the consumer. */
 interface DeliveredMessage {
   fields: Record<string, unknown>;
   properties: Record<string, unknown>;
-  pending: boolean;
-  ack(allUpTo?: boolean): void;
-  nack(allUpTo?: boolean, requeue?: boolean): void;
 }
 
 /**
@@ -310,7 +308,7 @@ class BufferEntry {
   }
   ack(): void {
     if (!this.pending) return;
-    this.buffer.consumed(this);
+    this.buffer.remove(this);
     this.pending = false;
   }
   nack(): void {
@@ -370,10 +368,8 @@ class ConsumerBuffer {
     if (expired) for (const entry of expired) this.remove(entry);
     return found;
   }
-  consumed(entry: BufferEntry): void {
-    this.remove(entry);
-  }
-  private remove(entry: BufferEntry): void {
+  /** An entry acked (or dropped): a freed slot makes the consumer ready again. */
+  remove(entry: BufferEntry): void {
     const index = this.messages.indexOf(entry);
     if (index === -1) return;
     this.messages.splice(index, 1);

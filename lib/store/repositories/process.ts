@@ -464,7 +464,6 @@ export class ProcessRepository {
   }
 
   async instance(id: string): Promise<ProcessInstanceRecord | undefined> {
-    // The engine reads instances, jobs and user tasks by key at every step: on SQLite without knex's runner.
     const row = await byId(this.knex, "process_instances", id);
     return row ? instanceFromRow(row) : undefined;
   }

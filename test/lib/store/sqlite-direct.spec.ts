@@ -2,7 +2,7 @@
 // pooled connection, with the same results, and a failure leaves nothing behind.
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
-import { insertRows, knexPool, query, queryShaped, shaped, transaction } from "../../../lib/store/sqlite-direct";
+import { insertRows, knexPool, queryShaped, shaped, transaction } from "../../../lib/store/sqlite-direct";
 import { describeEachStore } from "../../support/stores";
 
 describeEachStore("store transactions", (ctx) => {
@@ -22,9 +22,9 @@ describeEachStore("store transactions", (ctx) => {
       return trx("process_history").where({ instance_id: "tx-1", action: "two" }).update({ action: "second" });
     });
     assert.equal(Number(changed), 1);
-    const rows = await query<Array<{ action: string }>>(ctx.store.knex, (start) => start("process_history").where({ instance_id: "tx-1" }).orderBy("action"));
+    const rows = await queryShaped<Array<{ action: string }>>(ctx.store.knex, "history actions", ["tx-1"], (start, [id]) => start("process_history").where({ instance_id: id }).orderBy("action"));
     assert.deepEqual(rows.map((row) => row.action), ["one", "second"]);
-    const first = await query<{ action: string } | undefined>(ctx.store.knex, (start) => start("process_history").where({ instance_id: "tx-1" }).orderBy("action").first());
+    const first = await queryShaped<{ action: string } | undefined>(ctx.store.knex, "first history action", ["tx-1"], (start, [id]) => start("process_history").where({ instance_id: id }).orderBy("action").first());
     assert.equal(first?.action, "one");
   });
 
@@ -36,7 +36,7 @@ describeEachStore("store transactions", (ctx) => {
       }),
       /process_no_such_table/,
     );
-    const left = await query<unknown[]>(ctx.store.knex, (start) => start("process_history").where({ instance_id: "tx-2" }));
+    const left = await queryShaped<unknown[]>(ctx.store.knex, "history rows", ["tx-2"], (start, [id]) => start("process_history").where({ instance_id: id }));
     assert.deepEqual(left, []);
     await transaction(ctx.store.knex, async (trx) => trx("process_history").insert(history("tx-3", "after")));
     assert.equal((await ctx.store.knex("process_history").where({ instance_id: "tx-3" })).length, 1);
