@@ -36,6 +36,7 @@ import { ProcessDefinitionError, ProcessNotFoundError, ProcessStateError } from 
 import { evaluateFeel } from "./feel";
 import { InstanceRun, type RunAction, type Wait } from "./instance-run";
 import { compileResource, type CompiledProcess } from "./model";
+import { STARTED_BY } from "./start-events";
 
 export interface EmbeddedEngineOptions {
   store: Store;
@@ -175,6 +176,11 @@ export class EmbeddedProcessEngine implements ProcessEngine {
   async startInstance(request: StartInstanceRequest): Promise<StartedInstance> {
     const deploymentId = this.latest.get(request.bpmnProcessId);
     if (!deploymentId) throw new ProcessNotFoundError(`no process "${request.bpmnProcessId}" is deployed`);
+    const process = this.processes.get(deploymentId);
+    if (process && !process.hasNoneStart) {
+      const triggers = process.startTriggers.map((trigger) => `${trigger.kind} "${trigger.name}"`).join(", ");
+      throw new ProcessStateError(`process "${request.bpmnProcessId}" has no plain start event: it starts by ${triggers}`);
+    }
     const instance = await this.createInstance(deploymentId, request.variables ?? {}, request.businessKey ?? null, null, null);
     return { instanceId: instance.id, bpmnProcessId: instance.bpmnProcessId, version: instance.version, businessKey: instance.businessKey };
   }
@@ -186,6 +192,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     parentInstanceId: string | null,
     parentExecutionId: string | null,
     instanceId = newId(),
+    startedBy: string | null = null,
   ): Promise<ProcessInstanceRecord> {
     const process = this.processes.get(deploymentId);
     if (!process) throw new ProcessNotFoundError(`deployment ${deploymentId} is not loaded`);
@@ -199,7 +206,8 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       businessKey,
       status: "active",
       state: null,
-      variables: { ...variables },
+      // A process with message or signal start events routes on this to the start event it was started at.
+      variables: startedBy ? { ...variables, [STARTED_BY]: startedBy } : { ...variables },
       parentInstanceId,
       parentExecutionId,
       startedAtMs: now,
@@ -255,6 +263,8 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     }
     run.apply(action);
     await run.runToWait();
+    // The route to the start event is behind the instance now.
+    if (isNew) delete variables[STARTED_BY];
     if (!run.failure && !run.completed) {
       try {
         run.initialiseOutputCollections();
@@ -517,6 +527,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       const delivered = await this.deliverMessage(subscription, request.variables ?? {});
       if (delivered) correlated.push(subscription.instanceId);
     }
+    correlated.push(...(await this.startByTrigger("message", request.name, request.variables ?? {}, request.correlationKey || null)));
     if (correlated.length > 0) return { correlatedInstanceIds: correlated, buffered: false };
     const ttl = request.timeToLiveMs ?? 0;
     if (ttl <= 0) return { correlatedInstanceIds: [], buffered: false };
@@ -573,6 +584,29 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     await this.repo.signalDelivered(signal.id);
   }
 
+  /**
+   * Starts the latest version of every process with a message or signal start event of this name, at that start
+   * event. A message with a correlation key starts no second instance of a process while one it started with that key
+   * (its business key) is active, as in Camunda 8.
+   */
+  private async startByTrigger(kind: "message" | "signal", name: string, variables: Variables, correlationKey: string | null): Promise<string[]> {
+    const started: string[] = [];
+    for (const [bpmnProcessId, deploymentId] of [...this.latest]) {
+      const trigger = this.processes.get(deploymentId)?.startTriggers.find((candidate) => candidate.kind === kind && candidate.name === name);
+      if (!trigger) continue;
+      const instanceId = await this.serialized(`start:${bpmnProcessId}:${correlationKey ?? newId()}`, async () => {
+        if (kind === "message" && correlationKey) {
+          const active = await this.repo.instances({ schoolId: this.schoolId, status: "active", businessKey: correlationKey });
+          if (active.some((instance) => instance.bpmnProcessId === bpmnProcessId)) return null;
+        }
+        const instance = await this.createInstance(deploymentId, variables, correlationKey, null, null, newId(), trigger.elementId);
+        return instance.id;
+      });
+      if (instanceId) started.push(instanceId);
+    }
+    return started;
+  }
+
   private async deliverSignal(name: string, variables: Variables, exceptInstanceId: string | null): Promise<string[]> {
     const subscriptions = await this.repo.subscriptions({ schoolId: this.schoolId, kind: "signal", name });
     const signaled: string[] = [];
@@ -587,6 +621,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
       });
       if (delivered) signaled.push(subscription.instanceId);
     }
+    signaled.push(...(await this.startByTrigger("signal", name, variables, null)));
     return signaled;
   }
 

@@ -2,6 +2,7 @@
 import type { DeploymentProblem } from "../engine";
 import { hasEventSubProcesses, rewriteEventSubProcesses } from "./event-subprocess";
 import { feelSyntaxProblem, isFeel } from "./feel";
+import { hasTriggeredStarts, rewriteStartEvents, type StartTrigger } from "./start-events";
 import { BpmnModdle, bpmnElements, serializer, zeebeSchema, type ModdleElement, type SourceContext } from "./modules";
 
 export interface IoMapping {
@@ -47,8 +48,12 @@ export interface CompiledProcess {
   bpmnProcessId: string;
   resourceName: string;
   elements: Map<string, ElementModel>;
-  /** Elements added to run event sub-processes (see event-subprocess.ts): not the author's, kept out of history. */
+  /** Elements added to run event sub-processes and start events (see event-subprocess.ts, start-events.ts): not the author's, kept out of history. */
   helperIds: Set<string>;
+  /** Message and signal start events (see start-events.ts); none when the process starts only by startInstance. */
+  startTriggers: StartTrigger[];
+  /** Whether startInstance can start it (it has a none start event). */
+  hasNoneStart: boolean;
   sourceContext: SourceContext;
 }
 
@@ -264,16 +269,28 @@ export async function compileResource(resourceName: string, xml: string): Promis
   }
   const executableIn = (root: ModdleElement) =>
     ((root.rootElements as ModdleElement[] | undefined) ?? []).filter((element) => element.$type === "bpmn:Process" && element.isExecutable === true);
-  const withEventSubProcesses = executableIn(parsed.rootElement).filter(hasEventSubProcesses);
+  const toRewrite = executableIn(parsed.rootElement).filter((process) => hasTriggeredStarts(process) || hasEventSubProcesses(process));
   const unrunnable = new Set<string>();
   const helperIds = new Map<string, Set<string>>();
-  if (withEventSubProcesses.length > 0 && parsed.warnings.length === 0) {
+  const startTriggers = new Map<string, { triggers: StartTrigger[]; hasNoneStart: boolean }>();
+  if (toRewrite.length > 0 && parsed.warnings.length === 0) {
     // Rewritten on the object tree, then written out and read again so every reference is resolved as in a file.
-    for (const process of withEventSubProcesses) {
-      const rewrite = rewriteEventSubProcesses(moddle, process);
-      for (const problem of rewrite.problems) problems.add(problem.elementId, problem.message);
-      if (rewrite.problems.length > 0) unrunnable.add(process.id ?? "");
-      helperIds.set(process.id ?? "", new Set(rewrite.helperIds));
+    for (const process of toRewrite) {
+      const id = process.id ?? "";
+      const helpers = new Set<string>();
+      const rewrites = [];
+      if (hasTriggeredStarts(process)) {
+        const starts = rewriteStartEvents(moddle, process);
+        startTriggers.set(id, { triggers: starts.triggers, hasNoneStart: starts.hasNoneStart });
+        rewrites.push(starts);
+      }
+      if (hasEventSubProcesses(process)) rewrites.push(rewriteEventSubProcesses(moddle, process));
+      for (const rewrite of rewrites) {
+        for (const problem of rewrite.problems) problems.add(problem.elementId, problem.message);
+        if (rewrite.problems.length > 0) unrunnable.add(id);
+        for (const helperId of rewrite.helperIds) helpers.add(helperId);
+      }
+      helperIds.set(id, helpers);
     }
     parsed = await moddle.fromXML((await moddle.toXML(parsed.rootElement)).xml);
   }
@@ -292,6 +309,8 @@ export async function compileResource(resourceName: string, xml: string): Promis
         resourceName,
         elements: models,
         helperIds: helperIds.get(process.id ?? "") ?? new Set(),
+        startTriggers: startTriggers.get(process.id ?? "")?.triggers ?? [],
+        hasNoneStart: startTriggers.get(process.id ?? "")?.hasNoneStart ?? true,
         sourceContext: prepareContext(parsed, process.id ?? "", models),
       });
     } catch (err) {
