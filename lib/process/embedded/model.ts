@@ -278,7 +278,7 @@ export async function compileResource(resourceName: string, xml: string): Promis
     for (const process of toRewrite) {
       const id = process.id ?? "";
       const helpers = new Set<string>();
-      const rewrites = [];
+      const rewrites: Array<{ problems: Array<{ elementId: string; message: string }>; helperIds: string[] }> = [];
       if (hasTriggeredStarts(process)) {
         const starts = rewriteStartEvents(moddle, process);
         startTriggers.set(id, { triggers: starts.triggers, hasNoneStart: starts.hasNoneStart });
