@@ -264,7 +264,7 @@ export class EmbeddedProcessEngine implements ProcessEngine {
     run.apply(action);
     await run.runToWait();
     // The route to the start event is behind the instance now.
-    if (isNew) delete variables[STARTED_BY];
+    if (isNew && STARTED_BY in variables) delete variables[STARTED_BY];
     if (!run.failure && !run.completed) {
       try {
         run.initialiseOutputCollections();
