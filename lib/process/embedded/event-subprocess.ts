@@ -28,7 +28,7 @@ export interface EventSubProcessProblem {
   message: string;
 }
 
-function flowElements(container: ModdleElement): ModdleElement[] {
+export function flowElements(container: ModdleElement): ModdleElement[] {
   return (container.flowElements as ModdleElement[] | undefined) ?? [];
 }
 

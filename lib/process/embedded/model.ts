@@ -1,6 +1,6 @@
 // Reads a Camunda 8 BPMN file: checks what the embedded engine needs from it and prepares one runnable context per process.
 import type { DeploymentProblem } from "../engine";
-import { hasEventSubProcesses, rewriteEventSubProcesses } from "./event-subprocess";
+import { hasEventSubProcesses, rewriteEventSubProcesses, type RewriteResult } from "./event-subprocess";
 import { feelSyntaxProblem, isFeel } from "./feel";
 import { hasTriggeredStarts, rewriteStartEvents, type StartTrigger } from "./start-events";
 import { BpmnModdle, bpmnElements, serializer, zeebeSchema, type ModdleElement, type SourceContext } from "./modules";
@@ -278,7 +278,7 @@ export async function compileResource(resourceName: string, xml: string): Promis
     for (const process of toRewrite) {
       const id = process.id ?? "";
       const helpers = new Set<string>();
-      const rewrites: Array<{ problems: Array<{ elementId: string; message: string }>; helperIds: string[] }> = [];
+      const rewrites: RewriteResult[] = [];
       if (hasTriggeredStarts(process)) {
         const starts = rewriteStartEvents(moddle, process);
         startTriggers.set(id, { triggers: starts.triggers, hasNoneStart: starts.hasNoneStart });

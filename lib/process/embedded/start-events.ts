@@ -12,7 +12,7 @@
 // a plain start) and drops the variable once the instance has left the gateway. Element ids are kept, so history names
 // the start event the author drew.
 import type { ModdleElement } from "./modules";
-import type { ModdleFactory } from "./event-subprocess";
+import { flowElements, type EventSubProcessProblem, type ModdleFactory } from "./event-subprocess";
 
 /** The variable the route's conditions read: the id of the start event an instance was started at. */
 export const STARTED_BY = "__startedBy";
@@ -29,11 +29,7 @@ export interface StartEventsRewrite {
   /** Whether the process also has a none start event (startInstance needs one). */
   hasNoneStart: boolean;
   helperIds: string[];
-  problems: Array<{ elementId: string; message: string }>;
-}
-
-function flowElements(container: ModdleElement): ModdleElement[] {
-  return (container.flowElements as ModdleElement[] | undefined) ?? [];
+  problems: EventSubProcessProblem[];
 }
 
 function triggerOf(start: ModdleElement): ModdleElement | undefined {
